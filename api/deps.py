@@ -1,0 +1,21 @@
+"""Dependencies the routes receive: the loaded service, nothing global."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from api.settings import Settings
+from engine import Evaluator, Ruleset
+
+
+@dataclass(frozen=True)
+class Service:
+    settings: Settings
+    ruleset: Ruleset
+    evaluator: Evaluator
+
+
+def get_service(request: Request) -> Service:
+    return request.app.state.service

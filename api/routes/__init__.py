@@ -1,0 +1,1 @@
+"""HTTP routes, thin: validate, call the engine, shape the answer."""

@@ -1,0 +1,106 @@
+"""durable_rules as the second engine, run in the pattern that survived every test here
+(../shared/DURABLE_RULES.md, "A pattern that passed every test here"):
+
+* one ruleset, registered once, on a Host subclass that starts no background threads;
+* a process-wide lock (the C extension is not thread-safe and never releases the GIL, so the
+  lock costs no parallelism);
+* per evaluation a fresh session id, ``assert_facts`` of the program's facts, hits collected
+  into a Python dict keyed by session id (never ``c.s``), then ``delete_state`` — skipped
+  after a failed assert, which would segfault;
+* every rule ANDs a marker field (so the hidden ``$s`` state fact never matches) and an
+  ``$ex`` guard for each ``$m``-referenced field; an always-matching rule keeps
+  ``MessageNotHandledException`` away; hits go into a set, since ``$or`` fires once per true
+  branch.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import threading
+from typing import Any
+
+from engine.language import m_referenced_fields
+
+MARKER = "pc_marker"
+_ALWAYS = "__always__"
+_names = itertools.count()
+_lock = threading.Lock()  # one lock for every durable_rules call in the process
+
+
+class DurableUnavailable(RuntimeError):
+    """durable_rules cannot be imported here (it does not load on Python >= 3.13)."""
+
+
+def _import_durable():
+    try:
+        from durable import engine as durable_engine
+    except ImportError as exc:  # pragma: no cover - depends on the interpreter version
+        raise DurableUnavailable(
+            "the durable_rules engine is not available on this Python "
+            f"({exc}); it installs and imports on Python < 3.13 only. Use ENGINE=interpreter."
+        ) from exc
+    return durable_engine
+
+
+class DurableEngine:
+    """Evaluates the same conditions with durable_rules' Rete network."""
+
+    name = "durable_rules"
+
+    def __init__(self, rules: list[tuple[str, str, dict[str, Any]]]):
+        durable = _import_durable()
+
+        class QuietHost(durable.Host):
+            def _run(self) -> None:  # no dispatch/timer threads: they crash delete_state
+                return None
+
+        self._hits: dict[str, set[tuple[str, int]]] = {}
+        self._sids = itertools.count(1)
+        self._ruleset = f"peercheck_{next(_names)}"
+        definition: dict[str, Any] = {}
+        for rule_id, scope, condition in rules:
+            guards = [{"$ex": {field: 1}} for field in sorted(m_referenced_fields(condition))]
+            clause = {"$and": [{MARKER: 1}, {"kind": scope}, *guards, copy.deepcopy(condition)]}
+            definition[rule_id] = {"all": [{"m": clause}], "run": self._recorder(rule_id)}
+        definition[_ALWAYS] = {"all": [{"m": {MARKER: 1}}], "run": _noop}
+        with _lock:
+            self._host = QuietHost()
+            self._host.set_rulesets({self._ruleset: definition})
+
+    def _recorder(self, rule_id: str):
+        hits = self._hits
+
+        def record(c) -> None:
+            fact = c.m
+            bucket = hits.get(fact["sid"])
+            if bucket is not None:
+                bucket.add((rule_id, int(fact["idx"])))
+
+        return record
+
+    def hits(self, facts: list[dict[str, Any]]) -> set[tuple[str, int]]:
+        """Return {(rule_id, fact_index)} for every rule that fired on a fact of its scope."""
+        with _lock:
+            sid = str(next(self._sids))
+            bucket: set[tuple[str, int]] = set()
+            self._hits[sid] = bucket
+            asserted = False
+            try:
+                payload = [
+                    {**fact, "sid": sid, MARKER: 1, "idx": index} for index, fact in enumerate(facts)
+                ]
+                self._host.assert_facts(self._ruleset, payload)
+                asserted = True
+            finally:
+                del self._hits[sid]
+                if asserted:
+                    self._host.delete_state(self._ruleset, sid)
+        return bucket
+
+    def close(self) -> None:
+        """The C ruleset lives as long as the process; nothing can be freed safely."""
+
+
+def _noop(c) -> None:
+    return None

@@ -1,0 +1,280 @@
+"""Evaluation: a validated profile in, a decision out.
+
+The engines only say which (rule, fact) pairs matched. Everything a reader sees — outcome,
+message, evidence, "needs information" — is decided here, once, for both engines.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any, Literal, Protocol
+
+from pydantic import BaseModel, Field
+
+from engine.catalog import Citation
+from engine.facts import VOCABULARY
+from engine.profile import Profile
+from engine.ruleset import LABELLED_LISTS, CompiledRule, Ruleset
+from engine.spec import SEVERITY_RANK, FiveP, Severity
+
+
+class Engine(Protocol):
+    name: str
+
+    def hits(self, facts: list[dict[str, Any]]) -> set[tuple[str, int]]: ...
+
+
+# ---------------------------------------------------------------- the decision's shape
+
+
+class Subject(BaseModel):
+    """What a result is about: the program, or one peer."""
+
+    kind: Literal["program", "peer"]
+    pointer: str = Field(description="JSON pointer to the subject in the profile ('' for the program).")
+    peer_index: int | None = None
+    peer_id: str | None = Field(default=None, description="The caller's id for the peer, if given.")
+
+
+class EvidenceItem(BaseModel):
+    field: str = Field(description="Fact field the rule read.")
+    value: Any = Field(description="Its value (null when unknown).")
+    pointers: list[str] = Field(description="Profile fields it comes from, as JSON pointers.")
+
+
+class CitationOut(Citation):
+    title: str = Field(description="Title of the cited document.")
+
+
+class Finding(BaseModel):
+    """A flagged risk."""
+
+    finding_id: str = Field(description="Stable id of this rule on this subject: the same input gives the same id.")
+    rule_id: str
+    title: str
+    severity: Severity
+    category: str
+    five_p: FiveP
+    basis: str
+    subject: Subject
+    message: str
+    evidence: list[EvidenceItem]
+    remediation: str
+    rationale: str
+    citations: list[CitationOut]
+
+
+class NeedsInformation(BaseModel):
+    """A rule that could not be judged because the profile lacks what it reads."""
+
+    rule_id: str
+    title: str
+    severity: Severity = Field(description="Severity the finding would have if the risk is present.")
+    subject: Subject
+    missing: list[str] = Field(description="JSON pointers of the profile fields to fill in.")
+
+
+Outcome = Literal["fired", "passed", "not_applicable", "needs_information"]
+
+
+class RuleOutcome(BaseModel):
+    """One rule on one subject."""
+
+    rule_id: str
+    subject: Subject
+    outcome: Outcome
+    missing: list[str] = Field(default_factory=list, description="For needs_information: the profile fields to fill in.")
+
+
+class Summary(BaseModel):
+    status: Literal["pass", "needs_attention", "incomplete"] = Field(
+        description="`needs_attention`: at least one finding of medium severity or above; `incomplete`: none, but some rules need information; `pass`: neither."
+    )
+    findings: int
+    by_severity: dict[str, int]
+    needs_information: int
+    rules_evaluated: int
+
+
+class Decision(BaseModel):
+    decision_id: str
+    evaluated_at: datetime
+    ruleset_version: str
+    engine: str
+    profile_digest: str = Field(description="sha256 of the profile's canonical JSON; the profile itself is not kept.")
+    summary: Summary
+    findings: list[Finding]
+    needs_information: list[NeedsInformation]
+
+
+ATTENTION = {"critical", "high", "medium"}
+
+
+def profile_digest(profile: Profile) -> str:
+    canonical = json.dumps(profile.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+# ---------------------------------------------------------------- evaluation
+
+
+class Evaluator:
+    """Holds a ruleset and an engine; ``evaluate`` is safe to call from many threads."""
+
+    def __init__(self, ruleset: Ruleset, engine: Engine):
+        self.ruleset = ruleset
+        self.engine = engine
+        self._citations = {
+            r.id: [CitationOut(**c.model_dump(), title=ruleset.sources.info[c.source].title) for c in r.spec.citations]
+            for r in ruleset.rules
+        }
+        self._labels = {a.code: a.label for a in ruleset.activities.activities}
+
+    def outcomes(self, profile: Profile) -> list["RuleOutcome"]:
+        """Every rule's outcome on every subject in its scope: what was checked, not only what failed."""
+        facts = self.ruleset.facts.build(profile)
+        hits = self.engine.hits(facts)
+        return [
+            RuleOutcome(rule_id=rule.id, subject=_subject(fact, profile), outcome=outcome,
+                        missing=_pointers(missing, fact))
+            for rule, fact, outcome, missing in self._judged(facts, hits)
+        ]
+
+    def _judged(self, facts: list[dict[str, Any]], hits: set[tuple[str, int]]):
+        for rule in self.ruleset.rules:
+            for index, fact in enumerate(facts):
+                if fact["kind"] == rule.spec.scope:
+                    outcome, missing = judge(rule, fact, index, hits)
+                    yield rule, fact, outcome, missing
+
+    def evaluate(self, profile: Profile) -> Decision:
+        facts = self.ruleset.facts.build(profile)
+        hits = self.engine.hits(facts)
+        findings: list[Finding] = []
+        needs: list[NeedsInformation] = []
+        for rule, fact, outcome, missing in self._judged(facts, hits):
+            if outcome == "fired":
+                findings.append(self._finding(rule, fact, profile))
+            elif outcome == "needs_information":
+                needs.append(
+                    NeedsInformation(
+                        rule_id=rule.id, title=rule.spec.title, severity=rule.spec.severity,
+                        subject=_subject(fact, profile), missing=_pointers(missing, fact),
+                    )
+                )
+        findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.rule_id, f.subject.pointer))
+        by_severity = {s.value: 0 for s in Severity}
+        for f in findings:
+            by_severity[f.severity] += 1
+        if any(f.severity in ATTENTION for f in findings):
+            status = "needs_attention"
+        elif needs:
+            status = "incomplete"
+        else:
+            status = "pass"
+        return Decision(
+            decision_id=str(uuid.uuid4()),
+            evaluated_at=datetime.now(timezone.utc),
+            ruleset_version=self.ruleset.version,
+            engine=self.engine.name,
+            profile_digest=profile_digest(profile),
+            summary=Summary(
+                status=status, findings=len(findings), by_severity=by_severity,
+                needs_information=len(needs), rules_evaluated=len(self.ruleset.rules),
+            ),
+            findings=findings,
+            needs_information=needs,
+        )
+
+    def _finding(self, rule: CompiledRule, fact: dict[str, Any], profile: Profile) -> Finding:
+        subject = _subject(fact, profile)
+        return Finding(
+            finding_id=_finding_id(rule.id, subject),
+            rule_id=rule.id,
+            title=rule.spec.title,
+            severity=rule.spec.severity,
+            category=rule.spec.category,
+            five_p=rule.spec.five_p,
+            basis=rule.spec.basis,
+            subject=subject,
+            message=self.render(rule, fact, subject),
+            evidence=[
+                EvidenceItem(field=name, value=fact.get(name), pointers=_pointers([name], fact))
+                for name in rule.evidence
+            ],
+            remediation=rule.spec.remediation,
+            rationale=rule.spec.rationale,
+            citations=self._citations[rule.id],
+        )
+
+    def render(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> str:
+        context = _Context(fact)
+        context.update(rule.params)
+        context["peer_label"] = _peer_label(fact, subject)
+        row = self.ruleset.states.states.get(fact["state"])
+        context["state_name"] = row.name if row else fact["state"]
+        for name in LABELLED_LISTS:
+            if name in fact:
+                context[f"{name}_labels"] = "; ".join(self._labels.get(c, c) for c in fact[name]) or "none"
+        return rule.spec.message.format_map(context)
+
+
+def judge(rule: CompiledRule, fact: dict[str, Any], index: int, hits: set[tuple[str, int]]) -> tuple[Outcome, list[str]]:
+    """One rule on one fact: ("fired" | "passed" | "not_applicable" | "needs_information", missing fields)."""
+    if rule.applies_when is not None:
+        missing = [f for f in rule.applies_required if fact.get(f) is None]
+        if missing:
+            return "needs_information", missing
+        if (rule.id + "/applies", index) not in hits:
+            return "not_applicable", []
+    missing = [f for f in rule.required if fact.get(f) is None]
+    if missing:
+        return "needs_information", missing
+    return ("fired" if (rule.id, index) in hits else "passed"), []
+
+
+class _Context(dict):
+    """Template values: lists read as prose, floats without noise, unknowns as 'unknown'."""
+
+    def __getitem__(self, key: str) -> Any:
+        value = self.get(key)
+        if value is None:
+            return "unknown"
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value) or "none"
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+
+
+def _subject(fact: dict[str, Any], profile: Profile) -> Subject:
+    if fact["kind"] == "program":
+        return Subject(kind="program", pointer="")
+    index = fact["peer_index"]
+    return Subject(kind="peer", pointer=f"/peers/{index}", peer_index=index, peer_id=profile.peers[index].id)
+
+
+def _peer_label(fact: dict[str, Any], subject: Subject) -> str:
+    if subject.kind != "peer":
+        return "the program"
+    name = f"Peer {subject.peer_id}" if subject.peer_id else f"Peer #{subject.peer_index + 1}"
+    return f"{name} ({fact['peer_title']})"
+
+
+def _pointers(fields: list[str], fact: dict[str, Any]) -> list[str]:
+    index = fact.get("peer_index")
+    out: list[str] = []
+    for name in fields:
+        for pointer in VOCABULARY[name].sources:
+            resolved = pointer.replace("{i}", str(index)) if index is not None else pointer
+            if resolved not in out:
+                out.append(resolved)
+    return out
+
+
+def _finding_id(rule_id: str, subject: Subject) -> str:
+    key = subject.peer_id if subject.peer_id is not None else subject.pointer
+    return hashlib.sha256(f"{rule_id}|{subject.kind}|{key}".encode()).hexdigest()[:16]

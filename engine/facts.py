@@ -1,0 +1,190 @@
+"""From a validated profile to the facts the engines match.
+
+A profile becomes one ``program`` fact plus one ``peer`` fact per peer. Peer facts carry the
+program's fields too, so a peer rule can say "uncertified *and* the program bills Medicaid".
+Facts are flat dicts of scalars and string lists; a field whose value is unknown is left out
+(both engines treat a missing field as "never satisfies a comparison").
+
+Derived fields hold what the rule language cannot compute — caseload per FTE, peer count,
+list membership against the activity catalog, the state's row in the state table.
+
+``VOCABULARY`` is the contract with rule authors: every field a condition may name, its type,
+and the profile fields (JSON pointers, ``{i}`` = peer index) it comes from — which is how a
+finding shows its evidence and how "needs information" names what is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from engine.catalog import ActivityCatalog, Classification, StateTable
+from engine.language import FieldType
+from engine.profile import Profile
+
+
+@dataclass(frozen=True)
+class FactField:
+    type: FieldType
+    scope: str  # "program" (on every fact) or "peer" (peer facts only)
+    sources: tuple[str, ...]  # JSON pointers into the profile
+    description: str
+
+
+def _f(kind: str, scope: str, sources: tuple[str, ...] | str, description: str) -> FactField:
+    if isinstance(sources, str):
+        sources = (sources,)
+    return FactField(FieldType(kind), scope, sources, description)
+
+
+P, R = "program", "peer"
+
+VOCABULARY: dict[str, FactField] = {
+    # program
+    "state": _f("string", P, "/program/state", "USPS code of the program's state."),
+    "state_in_table": _f("boolean", P, "/program/state", "The sources say something about this state's recovery requirement."),
+    "state_recovery_requirement": _f("string", P, "/program/state", "The state's recovery requirement per the state table (absent when the state is not in it)."),
+    "host_agency": _f("string", P, "/program/host_agency", "Kind of host agency."),
+    "referral_pathways": _f("list", P, "/program/referral_pathways", "How participants come to the service."),
+    "referral_mandated": _f("boolean", P, "/program/referral_pathways", "Some participants are court-ordered or required by a condition of supervision."),
+    "mandated_pathways": _f("list", P, "/program/referral_pathways", "The mandated pathways in use."),
+    "bills_medicaid": _f("boolean", P, "/program/funding", "The program bills Medicaid for peer services."),
+    "peer_count": _f("number", P, "/peers", "Number of peer staff listed."),
+    "supervision_frequency": _f("string", P, "/supervision/frequency", "How often supervision happens."),
+    "supervision_functions": _f("list", P, "/supervision/functions", "Supervision functions covered."),
+    "supervision_provided_by": _f("list", P, "/supervision/provided_by", "Who supervises."),
+    "supervisor_lived_experience": _f("boolean", P, "/supervision/supervisor_lived_experience", "Supervisor has lived experience."),
+    "supervisor_peer_training": _f("boolean", P, "/supervision/supervisor_peer_training", "Supervisor trained in peer support."),
+    "co_supervision": _f("boolean", P, "/supervision/co_supervision", "Co-supervision in place."),
+    "peer_network_contact": _f("string", P, "/supervision/peer_network_contact", "Contact with a peer network outside the agency."),
+    "peer_network_monthly": _f("boolean", P, "/supervision/peer_network_contact", "Peers meet an outside peer network at least monthly."),
+    "policy_written_job_description": _f("boolean", P, "/policies/written_job_description", "Written job description with time per function."),
+    "policy_consent_protocol": _f("boolean", P, "/policies/consent_protocol", "Release-of-information / informed-consent protocol."),
+    "policy_safety_protocol": _f("boolean", P, "/policies/safety_protocol", "Safety protocol for community and home-based work."),
+    # peer
+    "peer_title": _f("string", R, "/peers/{i}/title", "The peer's role title."),
+    "fte": _f("number", R, "/peers/{i}/fte", "Full-time equivalent."),
+    "employer": _f("string", R, "/peers/{i}/employer", "Who employs the peer."),
+    "pay_basis": _f("string", R, "/peers/{i}/pay_basis", "How the peer is paid."),
+    "benefits": _f("boolean", R, "/peers/{i}/benefits", "The position carries benefits."),
+    "living_wage": _f("boolean", R, "/peers/{i}/living_wage", "Pay is at least a living wage."),
+    "certification": _f("string", R, "/peers/{i}/certification", "State certification status."),
+    "lived_experience": _f("list", R, "/peers/{i}/lived_experience", "Kinds of lived experience."),
+    "months_in_recovery": _f("number", R, "/peers/{i}/months_in_recovery", "Months in recovery (sensitive)."),
+    "active_caseload": _f("number", R, "/peers/{i}/active_caseload", "Participants assigned."),
+    "caseload_per_fte": _f("number", R, ("/peers/{i}/active_caseload", "/peers/{i}/fte"), "Active caseload divided by FTE."),
+    "duties": _f("list", R, "/peers/{i}/duties", "Activity codes the peer is expected to do."),
+    "other_roles": _f("list", R, "/peers/{i}/other_roles", "Substitute roles the peer is also used for."),
+    "other_roles_count": _f("number", R, "/peers/{i}/other_roles", "Number of substitute roles."),
+    "transport_allowed": _f("boolean", R, "/peers/{i}/employer_policies/transport_allowed", "Employer allows transport."),
+    "solo_home_visits_allowed": _f("boolean", R, "/peers/{i}/employer_policies/solo_home_visits_allowed", "Employer allows solo home visits."),
+}
+for _cls in Classification:
+    VOCABULARY[f"duties_{_cls.value}"] = _f("list", R, "/peers/{i}/duties", f"The peer's duties classified '{_cls.value}' by the activity catalog.")
+    VOCABULARY[f"duties_{_cls.value}_count"] = _f("number", R, "/peers/{i}/duties", f"Number of the peer's duties classified '{_cls.value}'.")
+VOCABULARY["duties_unlawful"] = _f("list", R, "/peers/{i}/duties", "The peer's duties the catalog marks unlawful.")
+VOCABULARY["duties_unlawful_count"] = _f("number", R, "/peers/{i}/duties", "Number of unlawful duties.")
+
+FIELD_TYPES: dict[str, dict[str, FieldType]] = {
+    "program": {name: f.type for name, f in VOCABULARY.items() if f.scope == P},
+    "peer": {name: f.type for name, f in VOCABULARY.items()},
+}
+
+_MANDATED = ("court_ordered", "condition_of_supervision")
+_MONTHLY = ("monthly", "weekly")
+
+
+def _put(fact: dict[str, Any], name: str, value: Any) -> None:
+    if value is not None:
+        fact[name] = value
+
+
+class FactBuilder:
+    """Turns profiles into facts, with the catalog and state table it was built with."""
+
+    def __init__(self, activities: ActivityCatalog, states: StateTable):
+        self._classes = {a.code: a.classification.value for a in activities.activities}
+        self._unlawful = {a.code for a in activities.activities if a.unlawful}
+        # A duty judged by a dedicated rule (``judged_by``), or unlawful (its own critical rule),
+        # is left out of the generic per-classification lists so it is not reported twice.
+        self._generic_skip = {a.code for a in activities.activities if a.judged_by} | self._unlawful
+        self._states = states
+
+    def build(self, profile: Profile) -> list[dict[str, Any]]:
+        program = self._program_fact(profile)
+        facts = [program]
+        for index, peer in enumerate(profile.peers):
+            fact = dict(program)
+            fact["kind"] = "peer"
+            fact["peer_index"] = index
+            self._add_peer(fact, peer)
+            facts.append(fact)
+        return facts
+
+    def _program_fact(self, profile: Profile) -> dict[str, Any]:
+        fact: dict[str, Any] = {"kind": "program"}
+        prog = profile.program
+        fact["state"] = prog.state.value
+        row = self._states.states.get(prog.state.value)
+        fact["state_in_table"] = row is not None
+        if row is not None:
+            fact["state_recovery_requirement"] = row.recovery_requirement.value
+        _put(fact, "host_agency", prog.host_agency and prog.host_agency.value)
+        if prog.referral_pathways is not None:
+            pathways = [p.value for p in prog.referral_pathways]
+            fact["referral_pathways"] = pathways
+            mandated = [p for p in pathways if p in _MANDATED]
+            fact["mandated_pathways"] = mandated
+            fact["referral_mandated"] = bool(mandated)
+        if prog.funding is not None:
+            fact["bills_medicaid"] = any(f.value == "medicaid" for f in prog.funding)
+        fact["peer_count"] = len(profile.peers)
+        sup = profile.supervision
+        if sup is not None:
+            _put(fact, "supervision_frequency", sup.frequency and sup.frequency.value)
+            _put(fact, "supervision_functions", sup.functions and [f.value for f in sup.functions])
+            _put(fact, "supervision_provided_by", sup.provided_by and [k.value for k in sup.provided_by])
+            _put(fact, "supervisor_lived_experience", sup.supervisor_lived_experience)
+            _put(fact, "supervisor_peer_training", sup.supervisor_peer_training)
+            _put(fact, "co_supervision", sup.co_supervision)
+            if sup.peer_network_contact is not None:
+                fact["peer_network_contact"] = sup.peer_network_contact.value
+                fact["peer_network_monthly"] = sup.peer_network_contact.value in _MONTHLY
+        pol = profile.policies
+        if pol is not None:
+            _put(fact, "policy_written_job_description", pol.written_job_description)
+            _put(fact, "policy_consent_protocol", pol.consent_protocol)
+            _put(fact, "policy_safety_protocol", pol.safety_protocol)
+        return fact
+
+    def _add_peer(self, fact: dict[str, Any], peer) -> None:
+        fact["peer_title"] = peer.title
+        _put(fact, "fte", peer.fte)
+        _put(fact, "employer", peer.employer and peer.employer.value)
+        _put(fact, "pay_basis", peer.pay_basis and peer.pay_basis.value)
+        _put(fact, "benefits", peer.benefits)
+        _put(fact, "living_wage", peer.living_wage)
+        _put(fact, "certification", peer.certification and peer.certification.value)
+        if peer.lived_experience is not None:
+            fact["lived_experience"] = [x.value for x in peer.lived_experience]
+        _put(fact, "months_in_recovery", peer.months_in_recovery)
+        _put(fact, "active_caseload", peer.active_caseload)
+        if peer.active_caseload is not None and peer.fte is not None:
+            fact["caseload_per_fte"] = peer.active_caseload / peer.fte
+        if peer.duties is not None:
+            duties = list(peer.duties)
+            fact["duties"] = duties
+            for cls in Classification:
+                chosen = [d for d in duties if self._classes[d] == cls.value and d not in self._generic_skip]
+                fact[f"duties_{cls.value}"] = chosen
+                fact[f"duties_{cls.value}_count"] = len(chosen)
+            unlawful = [d for d in duties if d in self._unlawful]
+            fact["duties_unlawful"] = unlawful
+            fact["duties_unlawful_count"] = len(unlawful)
+        if peer.other_roles is not None:
+            roles = [r.value for r in peer.other_roles]
+            fact["other_roles"] = roles
+            fact["other_roles_count"] = len(roles)
+        if peer.employer_policies is not None:
+            _put(fact, "transport_allowed", peer.employer_policies.transport_allowed)
+            _put(fact, "solo_home_visits_allowed", peer.employer_policies.solo_home_visits_allowed)

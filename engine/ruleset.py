@@ -1,0 +1,217 @@
+"""Loading the rule data: every rule file, the catalogs and the sources, checked as a whole.
+
+Loading is all-or-nothing. Any problem — bad YAML, an unknown key, a condition outside the
+language, a field not in the fact vocabulary, an unknown parameter, a duplicate id, a citation
+to an unknown source or a quote not in its source — raises ``LoadError`` naming the file, so
+the service never starts half-loaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.catalog import (
+    ACTIVITIES_FILE,
+    RULES_DIR,
+    STATES_FILE,
+    ActivityCatalog,
+    LoadError,
+    StateTable,
+    load_activities,
+    load_states,
+    parse,
+    read_yaml,
+)
+from engine.facts import FIELD_TYPES, VOCABULARY, FactBuilder
+from engine.language import ConditionError, check, referenced_fields, substitute_params
+from engine.sources import SOURCES_DIR, SourceLibrary
+from engine.spec import RuleSpec
+
+# Names a message template may use besides fact fields and parameters.
+TEMPLATE_EXTRAS = {"peer_label", "state_name"}
+LABELLED_LISTS = {name for name in VOCABULARY if name.startswith("duties")} - {
+    n for n in VOCABULARY if n.endswith("_count")
+}
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    spec: RuleSpec
+    condition: dict[str, Any]  # parameters substituted
+    applies_when: dict[str, Any] | None
+    required: tuple[str, ...]  # fields whose absence makes the rule "needs information"
+    applies_required: tuple[str, ...]
+    evidence: tuple[str, ...]  # fields shown as evidence, in order
+    params: dict[str, Any]
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+@dataclass(frozen=True)
+class Ruleset:
+    rules: tuple[CompiledRule, ...]
+    activities: ActivityCatalog
+    states: StateTable
+    sources: SourceLibrary
+    version: str
+    loaded_from: tuple[str, ...]
+    facts: FactBuilder = field(repr=False)
+
+    def rule(self, rule_id: str) -> CompiledRule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def engine_rules(self) -> list[tuple[str, str, dict[str, Any]]]:
+        """(engine rule id, scope, condition) for both engines: each rule, plus its applicability test."""
+        out = []
+        for rule in self.rules:
+            scope = rule.spec.scope
+            if rule.applies_when is not None:
+                out.append((rule.id + "/applies", scope, rule.applies_when))
+                out.append((rule.id, scope, {"$and": [rule.applies_when, rule.condition]}))
+            else:
+                out.append((rule.id, scope, rule.condition))
+        return out
+
+
+def rule_files(rules_dir: Path) -> list[Path]:
+    """Rule files: ``rules/<category>/<id>.yaml`` (catalog/ and sources/ hold data, not rules)."""
+    return sorted(
+        p for p in rules_dir.glob("*/*.yaml") if p.parent.name not in ("catalog", "sources")
+    )
+
+
+def load_ruleset(
+    rules_dir: Path = RULES_DIR,
+    activities_file: Path = ACTIVITIES_FILE,
+    states_file: Path = STATES_FILE,
+    sources_dir: Path = SOURCES_DIR,
+) -> Ruleset:
+    """Load and check everything; raise LoadError on the first problem, naming its file."""
+    sources = SourceLibrary.load(sources_dir)
+    activities = load_activities(activities_file)
+    states = load_states(states_file)
+    _check_citations(activities_file, [c for a in activities.activities for c in a.citations], sources)
+    _check_citations(
+        states_file,
+        [states.default.citation] + [r.citation for r in states.states.values() if r.citation],
+        sources,
+    )
+
+    compiled: list[CompiledRule] = []
+    seen: dict[str, Path] = {}
+    files = rule_files(rules_dir)
+    if not files:
+        raise LoadError(f"{rules_dir}: no rule files found")
+    for path in files:
+        rule = _compile(path, sources)
+        if rule.id in seen:
+            raise LoadError(f"{path}: duplicate rule id {rule.id} (also in {seen[rule.id]})")
+        seen[rule.id] = path
+        compiled.append(rule)
+
+    for activity in activities.activities:
+        if activity.judged_by is not None and activity.judged_by not in seen:
+            raise LoadError(f"{activities_file}: {activity.code}: judged_by names unknown rule {activity.judged_by}")
+    builder = FactBuilder(activities, states)
+    version = _version(compiled, activities, states, sources)
+    loaded_from = tuple(str(p) for p in (rules_dir, activities_file, states_file, sources_dir))
+    return Ruleset(tuple(compiled), activities, states, sources, version, loaded_from, builder)
+
+
+def _check_citations(path: Path, citations, sources: SourceLibrary) -> None:
+    for citation in citations:
+        problem = sources.problem(citation)
+        if problem:
+            raise LoadError(f"{path}: {problem}")
+
+
+def _compile(path: Path, sources: SourceLibrary) -> CompiledRule:
+    spec: RuleSpec = parse(RuleSpec, read_yaml(path), path)
+    if path.stem != spec.id:
+        raise LoadError(f"{path}: file name must be the rule id ({spec.id}.yaml)")
+    if path.parent.name != spec.category:
+        raise LoadError(f"{path}: rule category {spec.category!r} differs from its folder {path.parent.name!r}")
+    _check_citations(path, spec.citations, sources)
+    params = {name: p.value for name, p in spec.parameters.items()}
+    vocab = FIELD_TYPES[spec.scope]
+    try:
+        condition = substitute_params(spec.condition, params)
+        check(condition, vocab)
+        applies = None
+        if spec.applies_when is not None:
+            applies = substitute_params(spec.applies_when, params)
+            check(applies, vocab)
+    except ConditionError as exc:
+        raise LoadError(f"{path}: {exc}") from exc
+
+    cond_fields = list(dict.fromkeys(referenced_fields(condition)))
+    applies_fields = list(dict.fromkeys(referenced_fields(applies))) if applies else []
+    for name in spec.optional_inputs + spec.evidence:
+        if name not in vocab:
+            raise LoadError(f"{path}: unknown fact field {name!r} in optional_inputs/evidence")
+    absent_ok = set(spec.optional_inputs) | _nex_fields(condition)
+    required = tuple(f for f in cond_fields if f not in absent_ok)
+    evidence = tuple(dict.fromkeys(applies_fields + cond_fields + spec.evidence))
+    _check_template(path, spec, vocab, params)
+    unused = set(params) - _param_names(spec.condition) - _param_names(spec.applies_when) - _template_names(spec.message)
+    if unused:
+        raise LoadError(f"{path}: parameters never used: {sorted(unused)}")
+    return CompiledRule(spec, condition, applies, required, tuple(applies_fields), evidence, params)
+
+
+def _nex_fields(node: Any) -> set[str]:
+    found: set[str] = set()
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$nex":
+                found.update(value)
+            else:
+                found |= _nex_fields(value)
+    elif isinstance(node, list):
+        for item in node:
+            found |= _nex_fields(item)
+    return found
+
+
+def _param_names(node: Any) -> set[str]:
+    if isinstance(node, dict):
+        if set(node) == {"$param"}:
+            return {node["$param"]}
+        return set().union(*(_param_names(v) for v in node.values())) if node else set()
+    if isinstance(node, list):
+        return set().union(*(_param_names(v) for v in node)) if node else set()
+    return set()
+
+
+def _template_names(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _check_template(path: Path, spec: RuleSpec, vocab: dict, params: dict) -> None:
+    try:
+        names = _template_names(spec.message)
+    except ValueError as exc:
+        raise LoadError(f"{path}: message template: {exc}") from exc
+    allowed = set(vocab) | set(params) | TEMPLATE_EXTRAS | {f"{n}_labels" for n in LABELLED_LISTS}
+    for name in names:
+        if name not in allowed:
+            raise LoadError(f"{path}: message uses unknown name {{{name}}}")
+
+
+def _version(rules: list[CompiledRule], activities: ActivityCatalog, states: StateTable, sources: SourceLibrary) -> str:
+    """Content hash of everything that can change an answer."""
+    payload = {
+        "rules": [r.spec.model_dump(mode="json") for r in rules],
+        "activities": activities.model_dump(mode="json"),
+        "states": states.model_dump(mode="json"),
+        "sources": sorted(sources.info),
+    }
+    digest = hashlib.sha256(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+    return f"rs-{digest[:12]}"

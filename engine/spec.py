@@ -1,0 +1,71 @@
+"""What a rule file must say. Validated at load with ``extra="forbid"``: a misspelt key is an
+error, not a silently ignored setting."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from engine.catalog import Citation
+
+
+class Severity(StrEnum):
+    critical = "critical"
+    high = "high"
+    medium = "medium"
+    low = "low"
+    info = "info"
+
+
+SEVERITY_RANK = {s.value: rank for rank, s in enumerate(Severity)}  # critical = 0
+
+
+class FiveP(StrEnum):
+    """COSSAP's five steps, a second axis across the categories."""
+
+    promote = "promote"
+    prepare = "prepare"
+    plan = "plan"
+    produce_policies = "produce_policies"
+    provide_supervision = "provide_supervision"
+
+
+class Parameter(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    value: int | float | str | bool
+    description: str = Field(min_length=1)
+
+
+class RuleSpec(BaseModel):
+    """One rule, as written in ``rules/<category>/<id>.yaml``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^PC-[A-Z]+-[0-9]{3}$", description="Stable id; never reused for another meaning.")
+    title: str = Field(min_length=5, max_length=120)
+    severity: Severity
+    category: str = Field(pattern=r"^[a-z][a-z_]+$")
+    five_p: FiveP
+    scope: Literal["program", "peer"] = Field(description="Evaluated once per program, or once per peer.")
+    basis: Literal["guidance", "practice"] = Field(
+        description="`guidance`: the sources recommend it explicitly; `practice`: they describe it as practice."
+    )
+    confidence: Literal["high", "medium", "low"] = Field(
+        description="How directly the cited text supports the rule as written."
+    )
+    parameters: dict[str, Parameter] = Field(default_factory=dict)
+    applies_when: dict[str, Any] | None = Field(
+        default=None, description="Condition under which the rule applies at all; otherwise 'not applicable'."
+    )
+    condition: dict[str, Any] = Field(description="When the risk is present (durable_rules JSON syntax).")
+    optional_inputs: list[str] = Field(
+        default_factory=list, description="Fields the condition reads whose absence does not make the rule 'needs information'."
+    )
+    evidence: list[str] = Field(default_factory=list, description="Extra fact fields to show as evidence.")
+    message: str = Field(min_length=10, description="Template over fact fields and parameters.")
+    remediation: str = Field(min_length=10)
+    rationale: str = Field(min_length=10)
+    citations: list[Citation] = Field(min_length=1)

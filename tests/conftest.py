@@ -1,0 +1,58 @@
+"""Shared test fixtures: the real ruleset, both engines, the base profile and its variants."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import jsonpatch
+import pytest
+
+from engine import Evaluator, Profile, load_ruleset, make_engine
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+BASE_PROFILE = json.loads((FIXTURES / "base.json").read_text())
+ENGINE_NAMES = ("interpreter", "durable_rules")
+
+
+def variant(set_map: dict | None) -> dict:
+    """The base profile with ``{json_pointer: value}`` applied; a null value removes the field."""
+    doc = copy.deepcopy(BASE_PROFILE)
+    if not set_map:
+        return doc
+    ops = [
+        {"op": "remove", "path": path} if value is None else {"op": "add", "path": path, "value": value}
+        for path, value in set_map.items()
+    ]
+    return jsonpatch.apply_patch(doc, ops)
+
+
+@pytest.fixture(scope="session")
+def ruleset():
+    return load_ruleset()
+
+
+@pytest.fixture(scope="session")
+def evaluators(ruleset):
+    return {name: Evaluator(ruleset, make_engine(name, ruleset)) for name in ENGINE_NAMES}
+
+
+@pytest.fixture(scope="session", params=ENGINE_NAMES)
+def evaluator(request, evaluators):
+    return evaluators[request.param]
+
+
+@pytest.fixture(scope="session")
+def client():
+    from fastapi.testclient import TestClient
+
+    from api.main import app
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+def profile(data: dict) -> Profile:
+    return Profile.model_validate(data)
