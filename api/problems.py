@@ -21,7 +21,8 @@ TYPE_BASE = "urn:peercheck:problem:"
 
 
 class FieldProblem(BaseModel):
-    pointer: str = Field(description="JSON pointer to the bad field in the request body.")
+    pointer: str | None = Field(default=None, description="JSON pointer to the bad field in the request body ('' = the body itself).")
+    parameter: str | None = Field(default=None, description="Name of the bad query or path parameter.")
     detail: str = Field(description="What is wrong with it.")
 
 
@@ -44,9 +45,14 @@ def problem(status: int, slug: str, title: str, detail: str, request: Request | 
                         media_type=PROBLEM_JSON, headers=headers)
 
 
-def _pointer(loc: tuple[Any, ...]) -> str:
-    parts = list(loc[1:]) if loc and loc[0] == "body" else list(loc)
-    return "/" + "/".join(str(p).replace("~", "~0").replace("/", "~1") for p in parts) if parts else ""
+def _field_problem(err: dict[str, Any]) -> FieldProblem:
+    loc = list(err.get("loc", ()))
+    if loc and loc[0] in ("query", "path", "header"):
+        return FieldProblem(parameter=".".join(str(p) for p in loc[1:]), detail=_detail(err))
+    if err.get("type") == "json_invalid":
+        return FieldProblem(pointer="", detail=_detail(err))
+    parts = loc[1:] if loc and loc[0] == "body" else loc
+    return FieldProblem(pointer="".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts), detail=_detail(err))
 
 
 def _detail(err: dict[str, Any]) -> str:
@@ -58,11 +64,8 @@ def _detail(err: dict[str, Any]) -> str:
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            FieldProblem(pointer="" if e.get("type") == "json_invalid" else _pointer(tuple(e["loc"])), detail=_detail(e))
-            for e in exc.errors()
-        ]
-        names = ", ".join(e.pointer or "(body)" for e in errors[:5])
+        errors = [_field_problem(e) for e in exc.errors()]
+        names = ", ".join(e.parameter or e.pointer or "(body)" for e in errors[:5])
         return problem(422, "invalid-request", "Invalid request",
                        f"{len(errors)} problem(s) in the request: {names}", request, errors)
 

@@ -12,6 +12,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
+from jsonpointer import resolve_pointer
 from pydantic import BaseModel, Field
 
 from engine.catalog import Citation
@@ -139,7 +140,7 @@ class Evaluator:
         hits = self.engine.hits(facts)
         return [
             RuleOutcome(rule_id=rule.id, subject=_subject(fact, profile), outcome=outcome,
-                        missing=_pointers(missing, fact))
+                        missing=_missing_pointers(missing, fact, profile))
             for rule, fact, outcome, missing in self._judged(facts, hits)
         ]
 
@@ -162,7 +163,7 @@ class Evaluator:
                 needs.append(
                     NeedsInformation(
                         rule_id=rule.id, title=rule.spec.title, severity=rule.spec.severity,
-                        subject=_subject(fact, profile), missing=_pointers(missing, fact),
+                        subject=_subject(fact, profile), missing=_missing_pointers(missing, fact, profile),
                     )
                 )
         findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.rule_id, f.subject.pointer))
@@ -273,6 +274,17 @@ def _pointers(fields: list[str], fact: dict[str, Any]) -> list[str]:
             if resolved not in out:
                 out.append(resolved)
     return out
+
+
+def _missing_pointers(fields: list[str], fact: dict[str, Any], profile: Profile) -> list[str]:
+    """The profile fields to fill in: of each missing fact field's sources, those that are absent
+    (caseload per FTE needs the FTE only when the caseload is known)."""
+    if not fields:
+        return []
+    document = profile.model_dump(mode="json", exclude_none=True)
+    candidates = _pointers(fields, fact)
+    absent = [p for p in candidates if resolve_pointer(document, p, None) is None]
+    return absent or candidates
 
 
 def _finding_id(rule_id: str, subject: Subject) -> str:

@@ -1,0 +1,156 @@
+"""The HTTP surface through TestClient: decisions, rules, problems, the OpenAPI contract, logs."""
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+from conftest import BASE_PROFILE, FIXTURES, variant
+
+ROOT = Path(__file__).resolve().parent.parent
+PROBLEM = "application/problem+json"
+
+
+def test_openapi_yaml_is_what_the_app_serves(client):
+    committed = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    served = client.get("/openapi.json").json()
+    assert committed == served, "openapi.yaml is stale: run `make openapi`"
+
+
+def test_openapi_is_valid(client):
+    validate(client.get("/openapi.json").json())
+
+
+def test_healthz(client):
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok" and body["rules"] >= 20 and body["ruleset_version"].startswith("rs-")
+
+
+def test_evaluation_of_a_program_with_risks(client):
+    data = variant({"/peers/1/active_caseload": 25, "/program/referral_pathways": ["court_ordered"]})
+    response = client.post("/v1/evaluations", json=data)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["summary"]["status"] == "needs_attention"
+    assert {f["rule_id"] for f in body["findings"]} == {"PC-CASELOAD-001", "PC-VOLUNTARY-001"}
+    caseload = next(f for f in body["findings"] if f["rule_id"] == "PC-CASELOAD-001")
+    assert "25 participants on 0.5 FTE" in caseload["message"] and "50.0 per" in caseload["message"]
+    assert caseload["subject"] == {"kind": "peer", "pointer": "/peers/1", "peer_index": 1, "peer_id": "peer-b"}
+    assert {"field": "active_caseload", "value": 25, "pointers": ["/peers/1/active_caseload"]} in caseload["evidence"]
+    assert caseload["citations"][0]["source"] == "lappa-2023" and caseload["citations"][0]["title"]
+    assert body["summary"]["by_severity"]["high"] == 2
+    assert response.headers["x-request-id"]
+
+
+def test_same_profile_same_answer(client):
+    first = client.post("/v1/evaluations", json=BASE_PROFILE).json()
+    second = client.post("/v1/evaluations", json=BASE_PROFILE).json()
+    assert first["decision_id"] != second["decision_id"]
+    for key in ("ruleset_version", "profile_digest", "summary", "findings", "needs_information"):
+        assert first[key] == second[key]
+
+
+def test_needs_information_names_fields(client):
+    body = client.post("/v1/evaluations", json=variant({"/peers/0/fte": None, "/supervision": None})).json()
+    missing = {m for n in body["needs_information"] for m in n["missing"]}
+    assert missing == {"/peers/0/fte"}  # not active_caseload (known); not the network (two peers: not applicable)
+    assert body["summary"]["status"] == "incomplete"
+
+
+@pytest.mark.parametrize("change,pointer", [
+    ({"/peers/0/fte": 0}, "/peers/0/fte"),
+    ({"/peers/0/fte": 1.5}, "/peers/0/fte"),
+    ({"/peers/0/active_caseload": 10**12}, "/peers/0/active_caseload"),
+    ({"/peers/0/active_caseload": -1}, "/peers/0/active_caseload"),
+    ({"/peers/0/duties": ["fly_helicopter"]}, "/peers/0/duties/0"),
+    ({"/program/state": "ZZ"}, "/program/state"),
+    ({"/program/intercepts": [6]}, "/program/intercepts/0"),
+    ({"/peers/1/id": "peer-a"}, ""),
+    ({"/program/colour": "red"}, "/program/colour"),
+    ({"/schema_version": "9.9"}, "/schema_version"),
+    ({"/peers/0/months_in_recovery": "twelve"}, "/peers/0/months_in_recovery"),
+    ({"/peers/0/duties": ["food_bank", "food_bank"]}, "/peers/0/duties"),
+])
+def test_invalid_profiles_get_problem_details_naming_the_field(client, change, pointer):
+    response = client.post("/v1/evaluations", json=variant(change))
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith(PROBLEM)
+    body = response.json()
+    assert body["status"] == 422 and body["type"].startswith("urn:peercheck:problem:")
+    assert pointer in [e["pointer"] for e in body["errors"]]
+
+
+def test_empty_peer_list(client):
+    response = client.post("/v1/evaluations", json={**BASE_PROFILE, "peers": []})
+    assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "/peers"
+
+
+@pytest.mark.parametrize("body", [b"{not json", b"", b"[]", b"42", b'{"schema_version": "1.0", "program": {"name": "x", "state": "NY"}, "peers": [{"title": "t", "fte": NaN}]}'])
+def test_bodies_that_are_not_profiles(client, body):
+    response = client.post("/v1/evaluations", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith(PROBLEM)
+
+
+def test_infinity_is_rejected(client):
+    raw = json.dumps(variant({"/peers/0/fte": math.inf}))
+    response = client.post("/v1/evaluations", content=raw, headers={"content-type": "application/json"})
+    assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "/peers/0/fte"
+
+
+def test_rules_catalog(client):
+    body = client.get("/v1/rules").json()
+    assert body["count"] == len(body["rules"]) >= 20
+    ids = [r["id"] for r in body["rules"]]
+    assert len(ids) == len(set(ids))
+    high = client.get("/v1/rules", params={"severity": "high"}).json()
+    assert high["count"] > 0 and all(r["severity"] == "high" for r in high["rules"])
+    role = client.get("/v1/rules", params={"category": "role"}).json()
+    assert all(r["category"] == "role" for r in role["rules"]) and role["count"] >= 10
+    rule = client.get("/v1/rules/PC-CASELOAD-001").json()
+    assert rule["parameters"] == {"caseload_max": 30, "caseload_min": 20}
+    assert rule["condition"] == {"$gt": {"caseload_per_fte": 30}}
+
+
+def test_unknown_rule_and_route(client):
+    for path in ("/v1/rules/PC-NOPE-999", "/v1/nothing"):
+        response = client.get(path)
+        assert response.status_code == 404 and response.headers["content-type"].startswith(PROBLEM)
+    response = client.get("/v1/rules", params={"severity": "urgent"})
+    assert response.status_code == 422 and response.json()["errors"][0]["parameter"] == "severity"
+
+
+def test_every_program_fixture_over_http(client):
+    for path in sorted((FIXTURES / "programs").glob("*.json")):
+        case = json.loads(path.read_text())
+        body = client.post("/v1/evaluations", json=case["profile"]).json()
+        assert {f["rule_id"] for f in body["findings"]} == set(case["expected"]["findings"]), path.stem
+        for finding in body["findings"]:
+            assert finding["citations"] and finding["evidence"] and finding["remediation"]
+
+
+def test_logs_never_carry_profile_content(capfd):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    client = TestClient(create_app())  # configured now, so its logs go to the captured stderr
+    marker = "ZQXMARKER"
+    data = variant({
+        "/program/name": f"{marker} program",
+        "/peers/0/title": f"{marker} title",
+        "/peers/0/id": f"{marker}-id",
+        "/peers/0/months_in_recovery": 7,
+        "/program/state": "FL",
+    })
+    capfd.readouterr()
+    assert client.post("/v1/evaluations", json=data).status_code == 200
+    assert client.post("/v1/evaluations", json={**data, "peers": [{"title": marker, "fte": 7}]}).status_code == 422
+    logged = capfd.readouterr()
+    text = logged.out + logged.err
+    assert '"event": "evaluated"' in text  # the logs were captured at all
+    assert marker not in text
+    assert "months_in_recovery" not in text
