@@ -224,17 +224,45 @@ class Evaluator:
 
 
 def judge(rule: CompiledRule, fact: dict[str, Any], index: int, hits: set[tuple[str, int]]) -> tuple[Outcome, list[str]]:
-    """One rule on one fact: ("fired" | "passed" | "not_applicable" | "needs_information", missing fields)."""
-    if rule.applies_when is not None:
-        missing = [f for f in rule.applies_required if fact.get(f) is None]
-        if missing:
-            return "needs_information", missing
-        if (rule.id + "/applies", index) not in hits:
-            return "not_applicable", []
+    """One rule on one fact: ("fired" | "passed" | "not_applicable" | "needs_information", missing fields).
+
+    The engine's hits decide what fired. Without a hit, unknown fields matter only if filling
+    them in could still make the rule fire: a hit is conclusive (a missing field never
+    satisfies a comparison), and so is a miss when a top-level term that reads only known
+    fields is false. Everything else needs information."""
+    if (rule.id, index) in hits:
+        return "fired", []
     missing = [f for f in rule.required if fact.get(f) is None]
-    if missing:
-        return "needs_information", missing
-    return ("fired" if (rule.id, index) in hits else "passed"), []
+    if rule.applies_when is None:
+        if missing and not _certainly_false(rule.conjuncts, fact):
+            return "needs_information", missing
+        return "passed", []
+    if (rule.id + "/applies", index) in hits:
+        if missing and not _certainly_false(rule.conjuncts, fact):
+            return "needs_information", missing
+        return "passed", []
+    applies_missing = [f for f in rule.applies_required if fact.get(f) is None]
+    if not applies_missing or _certainly_false(rule.applies_conjuncts, fact):
+        return "not_applicable", []
+    if not missing:  # applicability unknown, but the condition itself is decided on known fields
+        if not all(c.holds(fact) for c in rule.conjuncts):
+            return "passed", []
+    elif _certainly_false(rule.conjuncts, fact):
+        return "passed", []
+    return "needs_information", list(dict.fromkeys(applies_missing + missing))
+
+
+def _certainly_false(conjuncts, fact: dict[str, Any]) -> bool:
+    return any(
+        all(fact.get(f) is not None for f in c.fields) and not c.holds(fact) for c in conjuncts
+    )
+
+
+class _Unknown:
+    """A value the profile does not give: reads 'unknown' whatever the format spec."""
+
+    def __format__(self, spec: str) -> str:
+        return "unknown"
 
 
 class _Context(dict):
@@ -243,7 +271,7 @@ class _Context(dict):
     def __getitem__(self, key: str) -> Any:
         value = self.get(key)
         if value is None:
-            return "unknown"
+            return _Unknown()
         if isinstance(value, list):
             return ", ".join(str(v) for v in value) or "none"
         if isinstance(value, float) and value.is_integer():

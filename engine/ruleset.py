@@ -13,7 +13,7 @@ import json
 import string
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from engine.catalog import (
     ACTIVITIES_FILE,
@@ -28,6 +28,7 @@ from engine.catalog import (
     read_yaml,
 )
 from engine.facts import FIELD_TYPES, VOCABULARY, FactBuilder
+from engine.interpreter import compile_condition
 from engine.language import ConditionError, check, referenced_fields, substitute_params
 from engine.sources import SOURCES_DIR, SourceLibrary
 from engine.spec import RuleSpec
@@ -40,6 +41,14 @@ LABELLED_LISTS = {name for name in VOCABULARY if name.startswith("duties")} - {
 
 
 @dataclass(frozen=True)
+class Conjunct:
+    """One top-level term of an ``$and``: the fields it reads and its predicate."""
+
+    fields: tuple[str, ...]
+    holds: Callable[[dict[str, Any]], bool]
+
+
+@dataclass(frozen=True)
 class CompiledRule:
     spec: RuleSpec
     condition: dict[str, Any]  # parameters substituted
@@ -48,6 +57,8 @@ class CompiledRule:
     applies_required: tuple[str, ...]
     evidence: tuple[str, ...]  # fields shown as evidence, in order
     params: dict[str, Any]
+    conjuncts: tuple[Conjunct, ...] = ()  # of the condition, to see a miss that is certain
+    applies_conjuncts: tuple[Conjunct, ...] = ()
 
     @property
     def id(self) -> str:
@@ -163,7 +174,15 @@ def _compile(path: Path, sources: SourceLibrary) -> CompiledRule:
     unused = set(params) - _param_names(spec.condition) - _param_names(spec.applies_when) - _template_names(spec.message)
     if unused:
         raise LoadError(f"{path}: parameters never used: {sorted(unused)}")
-    return CompiledRule(spec, condition, applies, required, tuple(applies_fields), evidence, params)
+    return CompiledRule(
+        spec, condition, applies, required, tuple(applies_fields), evidence, params,
+        _conjuncts(condition), _conjuncts(applies) if applies else (),
+    )
+
+
+def _conjuncts(condition: dict[str, Any]) -> tuple[Conjunct, ...]:
+    terms = condition["$and"] if set(condition) == {"$and"} else [condition]
+    return tuple(Conjunct(tuple(dict.fromkeys(referenced_fields(t))), compile_condition(t)) for t in terms)
 
 
 def _nex_fields(node: Any) -> set[str]:

@@ -112,7 +112,7 @@ def test_rules_catalog(client):
     assert all(r["category"] == "role" for r in role["rules"]) and role["count"] >= 10
     rule = client.get("/v1/rules/PC-CASELOAD-001").json()
     assert rule["parameters"] == {"caseload_max": 30, "caseload_min": 20}
-    assert rule["condition"] == {"$gt": {"caseload_per_fte": 30}}
+    assert rule["condition"] == {"$or": [{"$gt": {"caseload_per_fte": 30}}, {"$gt": {"active_caseload": 30}}]}
 
 
 def test_unknown_rule_and_route(client):
