@@ -66,6 +66,9 @@ class Finding(BaseModel):
     remediation: str
     rationale: str
     citations: list[CitationOut]
+    acknowledged: str | None = Field(
+        default=None, description="The program's reason, when it has acknowledged this risk; acknowledged findings are not open."
+    )
 
 
 class NeedsInformation(BaseModel):
@@ -94,8 +97,9 @@ class Summary(BaseModel):
     status: Literal["pass", "needs_attention", "incomplete"] = Field(
         description="`needs_attention`: at least one finding of medium severity or above; `incomplete`: none, but some rules need information; `pass`: neither."
     )
-    findings: int
-    by_severity: dict[str, int]
+    findings: int = Field(description="Open findings (not acknowledged).")
+    by_severity: dict[str, int] = Field(description="Open findings by severity.")
+    acknowledged: int = Field(description="Findings the program has acknowledged, with a reason.")
     needs_information: int
     rules_evaluated: int
 
@@ -167,10 +171,12 @@ class Evaluator:
                     )
                 )
         findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.rule_id, f.subject.pointer))
+        _acknowledge(findings, profile)
+        open_findings = [f for f in findings if f.acknowledged is None]
         by_severity = {s.value: 0 for s in Severity}
-        for f in findings:
+        for f in open_findings:
             by_severity[f.severity] += 1
-        if any(f.severity in ATTENTION for f in findings):
+        if any(f.severity in ATTENTION for f in open_findings):
             status = "needs_attention"
         elif needs:
             status = "incomplete"
@@ -183,7 +189,8 @@ class Evaluator:
             engine=self.engine.name,
             profile_digest=profile_digest(profile),
             summary=Summary(
-                status=status, findings=len(findings), by_severity=by_severity,
+                status=status, findings=len(open_findings), by_severity=by_severity,
+                acknowledged=len(findings) - len(open_findings),
                 needs_information=len(needs), rules_evaluated=len(self.ruleset.rules),
             ),
             findings=findings,
@@ -302,6 +309,15 @@ def _pointers(fields: list[str], fact: dict[str, Any]) -> list[str]:
             if resolved not in out:
                 out.append(resolved)
     return out
+
+
+def _acknowledge(findings: list[Finding], profile: Profile) -> None:
+    """Mark findings the profile acknowledges (by rule, optionally by subject) with the reason."""
+    for ack in profile.acknowledged or ():
+        for finding in findings:
+            if finding.rule_id == ack.rule_id and (ack.subject is None or ack.subject == finding.subject.pointer):
+                if finding.acknowledged is None:
+                    finding.acknowledged = ack.reason
 
 
 def _missing_pointers(fields: list[str], fact: dict[str, Any], profile: Profile) -> list[str]:

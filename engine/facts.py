@@ -20,7 +20,7 @@ from typing import Any
 
 from engine.catalog import ActivityCatalog, Classification, StateTable
 from engine.language import FieldType
-from engine.profile import Profile
+from engine.profile import Hiring, Policies, Profile
 
 
 @dataclass(frozen=True)
@@ -58,9 +58,15 @@ VOCABULARY: dict[str, FactField] = {
     "co_supervision": _f("boolean", P, "/supervision/co_supervision", "Co-supervision in place."),
     "peer_network_contact": _f("string", P, "/supervision/peer_network_contact", "Contact with a peer network outside the agency."),
     "peer_network_monthly": _f("boolean", P, "/supervision/peer_network_contact", "Peers meet an outside peer network at least monthly."),
-    "policy_written_job_description": _f("boolean", P, "/policies/written_job_description", "Written job description with time per function."),
-    "policy_consent_protocol": _f("boolean", P, "/policies/consent_protocol", "Release-of-information / informed-consent protocol."),
-    "policy_safety_protocol": _f("boolean", P, "/policies/safety_protocol", "Safety protocol for community and home-based work."),
+    "supervision_mental_health_professional": _f("boolean", P, "/supervision/mental_health_professional", "A competent mental health professional supervises."),
+    "supervisor_champions_role": _f("boolean", P, "/supervision/supervisor_champions_role", "Supervisor champions peer roles."),
+    "supervisor_dual_role": _f("boolean", P, "/supervision/supervisor_dual_role", "Supervisor is also therapist, diagnostician or sponsor."),
+    "supervision_ethics_discussed": _f("boolean", P, "/supervision/ethics_discussed", "Ethics discussed in supervision."),
+    "host_is_justice_agency": _f("boolean", P, "/program/host_agency", "The host is a police, court, jail, prison or probation/parole agency."),
+    "peers_with_caseload": _f("number", P, "/peers", "Peers with an active caseload above zero (absent if any caseload is unknown and none is known above zero)."),
+    "peers_justice_employed": _f("number", P, "/peers", "Peers employed by the justice agency itself (absent if any employer is unknown)."),
+    "peers_hourly_without_benefits": _f("number", P, "/peers", "Peers on hourly contracts without benefits (absent if unknown for any peer)."),
+    "peers_below_living_wage": _f("number", P, "/peers", "Peers paid below a living wage (absent if unknown for any peer)."),
     # peer
     "peer_title": _f("string", R, "/peers/{i}/title", "The peer's role title."),
     "fte": _f("number", R, "/peers/{i}/fte", "Full-time equivalent."),
@@ -85,18 +91,32 @@ for _cls in Classification:
 VOCABULARY["duties_unlawful"] = _f("list", R, "/peers/{i}/duties", "The peer's duties the catalog marks unlawful.")
 VOCABULARY["duties_unlawful_count"] = _f("number", R, "/peers/{i}/duties", "Number of unlawful duties.")
 
+for _name, _field in Policies.model_fields.items():
+    _kind = "list" if _name == "outcome_instruments" else "boolean"
+    VOCABULARY[f"policy_{_name}"] = _f(_kind, P, f"/policies/{_name}", _field.description or _name)
+for _name, _field in Hiring.model_fields.items():
+    VOCABULARY[f"hiring_{_name}"] = _f("boolean", P, f"/hiring/{_name}", _field.description or _name)
+
 FIELD_TYPES: dict[str, dict[str, FieldType]] = {
     "program": {name: f.type for name, f in VOCABULARY.items() if f.scope == P},
     "peer": {name: f.type for name, f in VOCABULARY.items()},
 }
 
 _MANDATED = ("court_ordered", "condition_of_supervision")
+_JUSTICE_HOSTS = ("police", "court", "treatment_court", "jail", "prison", "probation_parole")
 _MONTHLY = ("monthly", "weekly")
 
 
 def _put(fact: dict[str, Any], name: str, value: Any) -> None:
     if value is not None:
         fact[name] = value
+
+
+def _count(fact: dict[str, Any], name: str, hits: list[bool], known: list[Any]) -> None:
+    """Put a count of peers, unless it is unknown: some peer unknown and none counted."""
+    count = sum(1 for h in hits if h)
+    if count or all(k is not None for k in known):
+        fact[name] = count
 
 
 class FactBuilder:
@@ -150,11 +170,29 @@ class FactBuilder:
             if sup.peer_network_contact is not None:
                 fact["peer_network_contact"] = sup.peer_network_contact.value
                 fact["peer_network_monthly"] = sup.peer_network_contact.value in _MONTHLY
-        pol = profile.policies
-        if pol is not None:
-            _put(fact, "policy_written_job_description", pol.written_job_description)
-            _put(fact, "policy_consent_protocol", pol.consent_protocol)
-            _put(fact, "policy_safety_protocol", pol.safety_protocol)
+            _put(fact, "supervision_mental_health_professional", sup.mental_health_professional)
+            _put(fact, "supervisor_champions_role", sup.supervisor_champions_role)
+            _put(fact, "supervisor_dual_role", sup.supervisor_dual_role)
+            _put(fact, "supervision_ethics_discussed", sup.ethics_discussed)
+        if prog.host_agency is not None:
+            fact["host_is_justice_agency"] = prog.host_agency.value in _JUSTICE_HOSTS
+        peers = profile.peers
+        caseloads = [p.active_caseload for p in peers]
+        if any(c for c in caseloads if c) or all(c is not None for c in caseloads):
+            fact["peers_with_caseload"] = sum(1 for c in caseloads if c)
+        _count(fact, "peers_justice_employed", [p.employer and p.employer.value == "justice_agency" for p in peers],
+               [p.employer for p in peers])
+        _count(fact, "peers_hourly_without_benefits",
+               [p.pay_basis is not None and p.pay_basis.value == "hourly_contract" and p.benefits is False for p in peers],
+               [None if p.pay_basis is None or (p.pay_basis.value == "hourly_contract" and p.benefits is None) else 1 for p in peers])
+        _count(fact, "peers_below_living_wage", [p.living_wage is False for p in peers], [p.living_wage for p in peers])
+        if profile.policies is not None:
+            for name, value in profile.policies:
+                if value is not None:
+                    fact[f"policy_{name}"] = [v.value for v in value] if isinstance(value, list) else value
+        if profile.hiring is not None:
+            for name, value in profile.hiring:
+                _put(fact, f"hiring_{name}", value)
         return fact
 
     def _add_peer(self, fact: dict[str, Any], peer) -> None:

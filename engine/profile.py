@@ -8,13 +8,14 @@ and a rule that needs an unknown field reports "needs information" rather than p
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from engine.catalog import activity_codes
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
+SCHEMA_VERSIONS = ("1.0", "1.1")
 
 ActivityCode = Literal[activity_codes()]  # type: ignore[valid-type]
 
@@ -215,26 +216,96 @@ class Supervision(_Strict):
     peer_network_contact: NetworkContact | None = Field(
         default=None, description="How often the peers meet a network of peer workers outside the agency."
     )
+    # schema 1.1
+    mental_health_professional: bool | None = Field(default=None, description="A competent mental health professional, as defined by the state, supervises the peers (a Medicaid requirement). Since 1.1.")
+    supervisor_champions_role: bool | None = Field(default=None, description="The supervisor champions peer roles within the agency. Since 1.1.")
+    supervisor_dual_role: bool | None = Field(default=None, description="The supervisor also acts as a peer's therapist, diagnostician or sponsor. Since 1.1.")
+    ethics_discussed: bool | None = Field(default=None, description="Ethics, boundaries and professionalism are discussed in supervision. Since 1.1.")
 
     unique_lists = field_validator("provided_by", "functions")(_unique)
+
+
+class OutcomeInstrument(StrEnum):
+    barc_10 = "barc_10"
+    ras = "ras"
+    rpi = "rpi"
+    other = "other"
+
+
+def _flag(description: str, since: str | None = None) -> Any:
+    return Field(default=None, description=description + (f" Since {since}." if since else ""))
 
 
 class Policies(_Strict):
     """Written policies and practices. `true` = in place, `false` = not in place, absent = unknown."""
 
-    written_job_description: bool | None = Field(default=None, description="A written job description for the peer role, with time per function.")
-    consent_protocol: bool | None = Field(default=None, description="A release-of-information / informed-consent protocol covering 42 CFR Part 2 and HIPAA.")
-    safety_protocol: bool | None = Field(default=None, description="A safety protocol and training for community and home-based work.")
+    written_job_description: bool | None = _flag("A written job description for the peer role.")
+    consent_protocol: bool | None = _flag("A release-of-information / informed-consent protocol covering 42 CFR Part 2 and HIPAA.")
+    safety_protocol: bool | None = _flag("A safety protocol for community and home-based work.")
+    # schema 1.1
+    job_description_time_per_function: bool | None = _flag("The job description lists the activities and the time expected on each function.", "1.1")
+    individualized_plan_of_care: bool | None = _flag("Peer services are coordinated within an individualized, person-centred plan of care with measurable goals.", "1.1")
+    continuing_education: bool | None = _flag("Peers have continuing education requirements or support.", "1.1")
+    peers_in_team_meetings: bool | None = _flag("Peers take part in team and staffing meetings.", "1.1")
+    career_path: bool | None = _flag("The peer role has a career path (advancement, senior or supervisory peer roles).", "1.1")
+    regular_evaluation: bool | None = _flag("Peers receive regular performance evaluation and feedback.", "1.1")
+    privacy_training: bool | None = _flag("Peers are trained on privacy rules (42 CFR Part 2, HIPAA) and on mandated reporting.", "1.1")
+    relapse_shared_without_consent: bool | None = _flag("Relapse or test information learned by peers is shared with the court or supervision without the participant's consent.", "1.1")
+    code_of_ethics: bool | None = _flag("A code of ethics written for peer support workers.", "1.1")
+    boundaries_policy: bool | None = _flag("A boundaries policy for peers (dual relationships, self-disclosure, gifts, contact outside work).", "1.1")
+    self_care_plans: bool | None = _flag("Peers have self-care / wellness plans.", "1.1")
+    burnout_screening: bool | None = _flag("Compassion fatigue and burnout are checked (ProQOL or similar).", "1.1")
+    crisis_debriefing: bool | None = _flag("Resources for immediate debriefing after a crisis.", "1.1")
+    clinical_policies_applied_to_peers: bool | None = _flag("Policies written for clinical staff are applied to peers unchanged.", "1.1")
+    safety_training: bool | None = _flag("Peers are trained on safety in the community and in homes.", "1.1")
+    readiness_assessment: bool | None = _flag("An organisational readiness self-assessment was done.", "1.1")
+    leadership_support: bool | None = _flag("Agency leadership supports the peer program openly.", "1.1")
+    staff_trained_on_peer_role: bool | None = _flag("Existing staff were trained on the peer role and its value.", "1.1")
+    recovery_oriented_policy_review: bool | None = _flag("Agency policies were reviewed to be recovery-oriented.", "1.1")
+    peer_input_into_policy: bool | None = _flag("Peers have a voice in the program's policies.", "1.1")
+    orientation_plan: bool | None = _flag("An orientation and onboarding plan for new peers.", "1.1")
+    outcome_measurement: bool | None = _flag("A plan to measure outcomes of peer services.", "1.1")
+    outcome_instruments: list[OutcomeInstrument] | None = Field(default=None, max_length=4, description="Instruments used to measure outcomes (BARC-10, RAS, RPI, other). Since 1.1.")
+    role_described_as_sponsor: bool | None = _flag("Program documents describe the peer as a 12-step sponsor.", "1.1")
+
+    unique_lists = field_validator("outcome_instruments")(_unique)
+
+
+class Hiring(_Strict):
+    """How peers are recruited and hired. `true` = the practice is in place. Since schema 1.1."""
+
+    background_check_framework: bool | None = _flag("A written decision framework for background checks.")
+    blanket_conviction_exclusion: bool | None = _flag("Applicants with past convictions related to mental illness or substance use are excluded automatically.")
+    interview_asks_diagnosis: bool | None = _flag("Interviews ask about the nature or severity of a diagnosis or treatment.")
+    excludes_history_of_sud: bool | None = _flag("Candidates are refused for a history of substance use disorder.")
+    posting_names_justice_setting: bool | None = _flag("The job posting says the work is in a criminal-justice agency.")
+    committee_includes_peer_expertise: bool | None = _flag("The hiring committee includes a service recipient or someone who knows peer support.")
+    peers_involved_in_hiring: bool | None = _flag("Peers take part in hiring peers.")
+
+
+class Acknowledgement(_Strict):
+    """A risk the program has reviewed and accepts, with its reason. Reported, never dropped."""
+
+    rule_id: Annotated[str, StringConstraints(pattern=r"^PC-[A-Z]+-[0-9]{3}$")] = Field(description="The rule whose finding is acknowledged.")
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)] = Field(description="Why the program accepts this risk.")
+    subject: Annotated[str, StringConstraints(pattern=r"^(/peers/[0-9]{1,3})?$")] | None = Field(
+        default=None, description="Limit to one subject: '' for the program, '/peers/N' for a peer; absent = every subject."
+    )
 
 
 class Profile(_Strict):
     """A program profile: the input to every evaluation."""
 
-    schema_version: Literal["1.0"] = Field(description="Version of this profile schema. Currently `1.0`.")
+    schema_version: Literal["1.0", "1.1"] = Field(description="Version of this profile schema: `1.1` (current) or `1.0`; every 1.0 profile is a valid 1.1 profile.")
     program: Program
     peers: list[Peer] = Field(min_length=1, max_length=500, description="Peer staff (or planned positions); at least one.")
     supervision: Supervision | None = Field(default=None, description="How peers are supervised; unknown if absent.")
     policies: Policies | None = Field(default=None, description="Written policies and practices; unknown if absent.")
+    hiring: Hiring | None = Field(default=None, description="Recruitment and hiring practices; unknown if absent. Since 1.1.")
+    acknowledged: list[Acknowledgement] | None = Field(
+        default=None, max_length=200,
+        description="Risks the program has reviewed and accepts: their findings are reported as acknowledged, with the reason, and do not count as open.",
+    )
 
     @model_validator(mode="after")
     def peer_ids_unique(self) -> "Profile":

@@ -1,12 +1,18 @@
 """Hypothesis strategies for valid program profiles, varied enough to exercise every rule."""
 
+from pathlib import Path
+
 from hypothesis import strategies as st
 
 from engine.catalog import activity_codes
 from engine.profile import (
+    Hiring, OutcomeInstrument, Policies,
     Certification, Employer, Funding, HostAgency, LivedExperience, NetworkContact, PayBasis,
     ReferralPathway, SubstituteRole, SupervisionFrequency, SupervisionFunction, SupervisorKind, USState,
 )
+
+
+RULE_IDS = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "rules").glob("*/PC-*.yaml"))
 
 
 def maybe(strategy):
@@ -41,9 +47,11 @@ peers = st.builds(
 )
 
 profiles = st.builds(
-    lambda program, peers, supervision, policies: _drop_none(
-        {"schema_version": "1.0", "program": program, "peers": peers, "supervision": supervision, "policies": policies}
+    lambda schema_version, program, peers, supervision, policies, hiring, acknowledged: _drop_none(
+        {"schema_version": schema_version, "program": program, "peers": peers, "supervision": supervision,
+         "policies": policies, "hiring": hiring, "acknowledged": acknowledged}
     ),
+    schema_version=st.sampled_from(["1.0", "1.1"]),
     program=st.builds(
         lambda **kw: _drop_none(kw),
         name=st.just("Generated program"),
@@ -63,11 +71,18 @@ profiles = st.builds(
         supervisor_peer_training=maybe(st.booleans()),
         co_supervision=maybe(st.booleans()),
         peer_network_contact=maybe(st.sampled_from([e.value for e in NetworkContact])),
+        mental_health_professional=maybe(st.booleans()),
+        supervisor_champions_role=maybe(st.booleans()),
+        supervisor_dual_role=maybe(st.booleans()),
+        ethics_discussed=maybe(st.booleans()),
     )),
-    policies=maybe(st.builds(
-        lambda **kw: _drop_none(kw),
-        written_job_description=maybe(st.booleans()),
-        consent_protocol=maybe(st.booleans()),
-        safety_protocol=maybe(st.booleans()),
-    )),
+    policies=maybe(st.builds(lambda **kw: _drop_none(kw), **{
+        name: maybe(subset(OutcomeInstrument)) if name == "outcome_instruments" else maybe(st.booleans())
+        for name in Policies.model_fields
+    })),
+    hiring=maybe(st.builds(lambda **kw: _drop_none(kw), **{name: maybe(st.booleans()) for name in Hiring.model_fields})),
+    acknowledged=maybe(st.lists(st.builds(
+        lambda rule_id, subject: _drop_none({"rule_id": rule_id, "reason": "Reviewed with our TA provider.", "subject": subject}),
+        rule_id=st.sampled_from(RULE_IDS), subject=maybe(st.sampled_from(["", "/peers/0", "/peers/1"])),
+    ), max_size=3)),
 )

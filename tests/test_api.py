@@ -154,3 +154,44 @@ def test_logs_never_carry_profile_content(capfd):
     assert '"event": "evaluated"' in text  # the logs were captured at all
     assert marker not in text
     assert "months_in_recovery" not in text
+
+
+def test_acknowledged_risks_are_reported_not_dropped(client):
+    data = variant({
+        "/peers/1/active_caseload": 25,
+        "/program/referral_pathways": ["court_ordered"],
+        "/acknowledged": [{"rule_id": "PC-VOLUNTARY-001", "reason": "State statute requires the order; judge agreed to waive sanctions."}],
+    })
+    body = client.post("/v1/evaluations", json=data).json()
+    by_rule = {f["rule_id"]: f for f in body["findings"]}
+    assert by_rule["PC-VOLUNTARY-001"]["acknowledged"].startswith("State statute")
+    assert by_rule["PC-CASELOAD-001"]["acknowledged"] is None
+    assert body["summary"]["findings"] == 1 and body["summary"]["acknowledged"] == 1
+    assert body["summary"]["by_severity"]["high"] == 1
+
+
+def test_acknowledgement_limited_to_a_subject(client):
+    data = variant({
+        "/peers/0/active_caseload": 40, "/peers/1/active_caseload": 25,
+        "/acknowledged": [{"rule_id": "PC-CASELOAD-001", "reason": "Temporary; hiring underway.", "subject": "/peers/0"}],
+    })
+    body = client.post("/v1/evaluations", json=data).json()
+    acks = {f["subject"]["pointer"]: f["acknowledged"] for f in body["findings"]}
+    assert acks == {"/peers/0": "Temporary; hiring underway.", "/peers/1": None}
+
+
+@pytest.mark.parametrize("ack,pointer", [
+    ({"rule_id": "PC-NOPE-001", "reason": "because"}, "/acknowledged/0/rule_id"),
+    ({"rule_id": "PC-CASELOAD-001"}, "/acknowledged/0/reason"),
+    ({"rule_id": "PC-CASELOAD-001", "reason": "  "}, "/acknowledged/0/reason"),
+])
+def test_bad_acknowledgements(client, ack, pointer):
+    response = client.post("/v1/evaluations", json=variant({"/acknowledged": [ack]}))
+    assert response.status_code == 422
+    assert pointer in [e["pointer"] for e in response.json()["errors"]]
+
+
+def test_schema_1_0_profiles_stay_valid(client):
+    assert BASE_PROFILE["schema_version"] == "1.0"
+    assert client.post("/v1/evaluations", json=BASE_PROFILE).status_code == 200
+    assert client.post("/v1/evaluations", json={**BASE_PROFILE, "schema_version": "1.1"}).status_code == 200

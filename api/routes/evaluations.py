@@ -1,6 +1,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends
+from fastapi.exceptions import RequestValidationError
 
 from api.deps import Service, get_service
 from api.logs import log
@@ -21,6 +22,18 @@ EXAMPLE = {
 }
 
 
+def unknown_acknowledgements(profile: Profile, service: Service) -> None:
+    """An acknowledgement of a rule that does not exist is a mistake the caller should hear about."""
+    errors = [
+        {"type": "unknown_rule", "loc": ("body", "acknowledged", i, "rule_id"),
+         "msg": f"no rule with id {ack.rule_id!r} in ruleset {service.ruleset.version}"}
+        for i, ack in enumerate(profile.acknowledged or ())
+        if service.ruleset.rule(ack.rule_id) is None
+    ]
+    if errors:
+        raise RequestValidationError(errors)
+
+
 @router.post(
     "/evaluations",
     response_model=Decision,
@@ -33,6 +46,7 @@ def evaluate(
     profile: Annotated[Profile, Body(openapi_examples={"mixed": {"summary": "A program with several risks", "value": EXAMPLE}})],
     service: Service = Depends(get_service),
 ) -> Decision:
+    unknown_acknowledgements(profile, service)
     decision = service.evaluator.evaluate(profile)
     log.info("evaluated", decision_id=decision.decision_id, ruleset_version=decision.ruleset_version,
              engine=decision.engine, findings=decision.summary.findings,
