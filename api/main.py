@@ -36,7 +36,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     configure(settings.log_level, settings.log_json)
     rules_dir = settings.rules_dir
     ruleset = load_ruleset(
-        rules_dir, rules_dir / "catalog" / "activities.yaml", rules_dir / "catalog" / "states.yaml", rules_dir / "sources"
+        rules_dir, rules_dir / "catalog" / "activities.yaml", rules_dir / "catalog" / "states.yaml", rules_dir / "sources",
+        overrides_file=settings.overrides_file,
     )
     evaluator = Evaluator(ruleset, make_engine(settings.engine, ruleset))
 

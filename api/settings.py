@@ -20,5 +20,9 @@ class Settings(BaseSettings):
         description="Which engine evaluates the rules. Both give identical answers (tested); the interpreter is faster and runs on every Python.",
     )
     rules_dir: Path = Field(default=RULES_DIR, description="Folder with the rule files, catalog/ and sources/.")
+    overrides_file: Path | None = Field(
+        default=None,
+        description="Operator file (YAML) overriding rule parameters and state-table rows; changes the ruleset version.",
+    )
     log_level: str = Field(default="INFO")
     log_json: bool = Field(default=True, description="JSON log lines (false: human-readable console lines).")
