@@ -15,8 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from engine.catalog import (
     ACTIVITIES_FILE,
+    Classification,
+    StateRow,
     RULES_DIR,
     STATES_FILE,
     ActivityCatalog,
@@ -29,6 +33,7 @@ from engine.catalog import (
 )
 from engine.facts import FIELD_TYPES, VOCABULARY, FactBuilder
 from engine.interpreter import compile_condition
+from engine.profile import USState
 from engine.language import ConditionError, check, referenced_fields, substitute_params
 from engine.sources import SOURCES_DIR, SourceLibrary
 from engine.spec import RuleSpec
@@ -74,6 +79,8 @@ class Ruleset:
     version: str
     loaded_from: tuple[str, ...]
     facts: FactBuilder = field(repr=False)
+    overrides_file: str | None = None
+    overrides: "Overrides | None" = None
 
     def rule(self, rule_id: str) -> CompiledRule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -98,16 +105,38 @@ def rule_files(rules_dir: Path) -> list[Path]:
     )
 
 
+class ActivityOverride(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    classification: Classification
+    reason: str = Field(min_length=3, description="Why this agency classifies the activity differently.")
+
+
+class Overrides(BaseModel):
+    """An operator's file: stricter thresholds, verified state rows, local activity classifications."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = Field(min_length=3, description="What this file is for, e.g. 'Ohio DRC caseload policy, 2026'.")
+    parameters: dict[str, dict[str, int | float | str | bool]] = Field(default_factory=dict, description="rule id -> parameter -> value")
+    states: dict[str, StateRow] = Field(default_factory=dict, description="USPS code -> row (replaces or adds)")
+    activities: dict[str, ActivityOverride] = Field(default_factory=dict, description="activity code -> classification")
+
+
 def load_ruleset(
     rules_dir: Path = RULES_DIR,
     activities_file: Path = ACTIVITIES_FILE,
     states_file: Path = STATES_FILE,
     sources_dir: Path = SOURCES_DIR,
+    overrides_file: Path | None = None,
 ) -> Ruleset:
     """Load and check everything; raise LoadError on the first problem, naming its file."""
     sources = SourceLibrary.load(sources_dir)
     activities = load_activities(activities_file)
     states = load_states(states_file)
+    overrides: Overrides | None = None
+    if overrides_file is not None:
+        overrides = parse(Overrides, read_yaml(overrides_file), overrides_file)
     _check_citations(activities_file, [c for a in activities.activities for c in a.citations], sources)
     _check_citations(
         states_file,
@@ -120,20 +149,52 @@ def load_ruleset(
     files = rule_files(rules_dir)
     if not files:
         raise LoadError(f"{rules_dir}: no rule files found")
+    param_overrides = dict(overrides.parameters) if overrides else {}
     for path in files:
-        rule = _compile(path, sources)
+        rule = _compile(path, sources, param_overrides.pop(path.stem, None), overrides_file)
         if rule.id in seen:
             raise LoadError(f"{path}: duplicate rule id {rule.id} (also in {seen[rule.id]})")
         seen[rule.id] = path
         compiled.append(rule)
 
+    if param_overrides:
+        raise LoadError(f"{overrides_file}: parameters for unknown rule(s) {sorted(param_overrides)}")
+    if overrides is not None:
+        activities, states = _apply_overrides(overrides, overrides_file, activities, states, sources)
     for activity in activities.activities:
         if activity.judged_by is not None and activity.judged_by not in seen:
             raise LoadError(f"{activities_file}: {activity.code}: judged_by names unknown rule {activity.judged_by}")
     builder = FactBuilder(activities, states)
     version = _version(compiled, activities, states, sources)
     loaded_from = tuple(str(p) for p in (rules_dir, activities_file, states_file, sources_dir))
-    return Ruleset(tuple(compiled), activities, states, sources, version, loaded_from, builder)
+    if overrides_file is not None:
+        loaded_from += (str(overrides_file),)
+    return Ruleset(tuple(compiled), activities, states, sources, version, loaded_from, builder,
+                   str(overrides_file) if overrides_file else None, overrides)
+
+
+def _apply_overrides(overrides: "Overrides", path: Path, activities: ActivityCatalog, states: StateTable,
+                     sources: SourceLibrary) -> tuple[ActivityCatalog, StateTable]:
+    codes = {a.code for a in activities.activities}
+    unknown = sorted(set(overrides.activities) - codes)
+    if unknown:
+        raise LoadError(f"{path}: unknown activity code(s) {unknown}")
+    for code, row in overrides.states.items():
+        if code not in USState.__members__:
+            raise LoadError(f"{path}: states: {code!r} is not a USPS state code")
+        if row.basis == "source" and row.citation is None:
+            raise LoadError(f"{path}: states.{code}: a row with basis 'source' needs a citation")
+        if row.basis != "source" and not row.source_note:
+            raise LoadError(f"{path}: states.{code}: say where the requirement comes from (source_note)")
+        if row.citation is not None and (problem := sources.problem(row.citation)):
+            raise LoadError(f"{path}: states.{code}: {problem}")
+    new_activities = ActivityCatalog(activities=[
+        a.model_copy(update={"classification": o.classification, "reason": o.reason})
+        if (o := overrides.activities.get(a.code)) else a
+        for a in activities.activities
+    ])
+    new_states = states.model_copy(update={"states": {**states.states, **overrides.states}})
+    return new_activities, new_states
 
 
 def _check_citations(path: Path, citations, sources: SourceLibrary) -> None:
@@ -143,8 +204,11 @@ def _check_citations(path: Path, citations, sources: SourceLibrary) -> None:
             raise LoadError(f"{path}: {problem}")
 
 
-def _compile(path: Path, sources: SourceLibrary) -> CompiledRule:
+def _compile(path: Path, sources: SourceLibrary, param_values: dict | None = None,
+             overrides_file: Path | None = None) -> CompiledRule:
     spec: RuleSpec = parse(RuleSpec, read_yaml(path), path)
+    if param_values:
+        spec = _override_parameters(spec, param_values, overrides_file)
     if path.stem != spec.id:
         raise LoadError(f"{path}: file name must be the rule id ({spec.id}.yaml)")
     if path.parent.name != spec.category:
@@ -183,6 +247,22 @@ def _compile(path: Path, sources: SourceLibrary) -> CompiledRule:
 def _conjuncts(condition: dict[str, Any]) -> tuple[Conjunct, ...]:
     terms = condition["$and"] if set(condition) == {"$and"} else [condition]
     return tuple(Conjunct(tuple(dict.fromkeys(referenced_fields(t))), compile_condition(t)) for t in terms)
+
+
+def _override_parameters(spec: RuleSpec, values: dict, path: Path | None) -> RuleSpec:
+    params = dict(spec.parameters)
+    for name, value in values.items():
+        if name not in params:
+            raise LoadError(f"{path}: {spec.id} has no parameter {name!r} (has: {sorted(params) or 'none'})")
+        old = params[name].value
+        numeric = (int, float)
+        same_kind = (isinstance(old, bool) == isinstance(value, bool)) and (
+            isinstance(value, numeric) if isinstance(old, numeric) else type(value) is type(old)
+        )
+        if not same_kind:
+            raise LoadError(f"{path}: {spec.id}.{name}: expected a value like {old!r}, got {value!r}")
+        params[name] = params[name].model_copy(update={"value": value})
+    return spec.model_copy(update={"parameters": params})
 
 
 def _nex_fields(node: Any) -> set[str]:

@@ -99,3 +99,51 @@ def test_version_changes_with_a_threshold(rules_copy):
     before = load(rules_copy).version
     edit(rules_copy / CASELOAD, lambda d: d["parameters"]["caseload_max"].update(value=25))
     assert load(rules_copy).version != before
+
+
+OVERRIDE = """
+description: Stricter county caseload policy and a verified state row
+parameters:
+  PC-CASELOAD-001: {caseload_max: 20}
+states:
+  FL: {name: Florida, recovery_requirement: required_no_length, summary: Verified with the board., basis: operator, as_of: "2026-11", source_note: Letter from the Florida Certification Board}
+activities:
+  cigarette: {classification: conflict, reason: The county's smoke-free policy.}
+"""
+
+
+def test_overrides_change_thresholds_states_and_version(rules_copy, tmp_path):
+    from conftest import profile, variant
+    from engine import Evaluator, make_engine
+
+    path = tmp_path / "overrides.yaml"
+    path.write_text(OVERRIDE)
+    base, custom = load(rules_copy), load_ruleset(
+        rules_copy, rules_copy / "catalog/activities.yaml", rules_copy / "catalog/states.yaml", rules_copy / "sources",
+        overrides_file=path)
+    assert custom.version != base.version and custom.loaded_from[-1] == str(path)
+    p = profile(variant({"/peers/0/active_caseload": 25, "/program/state": "FL", "/peers/1/duties": ["cigarette"]}))
+    for ruleset in (base, custom):
+        fired = {f.rule_id for f in Evaluator(ruleset, make_engine("interpreter", ruleset)).evaluate(p).findings}
+        if ruleset is base:
+            assert "PC-CASELOAD-001" not in fired and "PC-CERT-001" in fired and "PC-ROLE-002" not in fired
+        else:
+            assert {"PC-CASELOAD-001", "PC-CERT-002", "PC-ROLE-002"} <= fired and "PC-CERT-001" not in fired
+
+
+@pytest.mark.parametrize("text,problem", [
+    ("description: x\nparameters: {PC-NOPE-001: {a: 1}}\n", "unknown rule"),
+    ("description: x\nparameters: {PC-CASELOAD-001: {nope: 1}}\n", "has no parameter 'nope'"),
+    ("description: x\nparameters: {PC-CASELOAD-001: {caseload_max: 'thirty'}}\n", "expected a value like 30"),
+    ("description: x\nactivities: {flying: {classification: peer, reason: because}}\n", "unknown activity"),
+    ("description: x\nstates: {ZZ: {name: Z, recovery_requirement: not_required, summary: s, basis: operator, as_of: '2026', source_note: n}}\n", "USPS"),
+    ("description: x\nstates: {FL: {name: F, recovery_requirement: not_required, summary: s, basis: operator, as_of: '2026'}}\n", "source_note"),
+    ("description: x\ncolour: red\n", "colour"),
+])
+def test_bad_override_files_name_the_file(rules_copy, tmp_path, text, problem):
+    path = tmp_path / "ops.yaml"
+    path.write_text(text)
+    with pytest.raises(LoadError) as info:
+        load_ruleset(rules_copy, rules_copy / "catalog/activities.yaml", rules_copy / "catalog/states.yaml",
+                     rules_copy / "sources", overrides_file=path)
+    assert "ops.yaml" in str(info.value) and problem in str(info.value)
