@@ -132,13 +132,13 @@ def test_overrides_change_thresholds_states_and_version(rules_copy, tmp_path):
 
 
 @pytest.mark.parametrize("text,problem", [
-    ("description: x\nparameters: {PC-NOPE-001: {a: 1}}\n", "unknown rule"),
-    ("description: x\nparameters: {PC-CASELOAD-001: {nope: 1}}\n", "has no parameter 'nope'"),
-    ("description: x\nparameters: {PC-CASELOAD-001: {caseload_max: 'thirty'}}\n", "expected a value like 30"),
-    ("description: x\nactivities: {flying: {classification: peer, reason: because}}\n", "unknown activity"),
-    ("description: x\nstates: {ZZ: {name: Z, recovery_requirement: not_required, summary: s, basis: operator, as_of: '2026', source_note: n}}\n", "USPS"),
-    ("description: x\nstates: {FL: {name: F, recovery_requirement: not_required, summary: s, basis: operator, as_of: '2026'}}\n", "source_note"),
-    ("description: x\ncolour: red\n", "colour"),
+    ("description: test file\nparameters: {PC-NOPE-001: {a: 1}}\n", "unknown rule"),
+    ("description: test file\nparameters: {PC-CASELOAD-001: {nope: 1}}\n", "has no parameter 'nope'"),
+    ("description: test file\nparameters: {PC-CASELOAD-001: {caseload_max: 'thirty'}}\n", "expected a value like 30"),
+    ("description: test file\nactivities: {flying: {classification: peer, reason: because}}\n", "unknown activity"),
+    ("description: test file\nstates: {ZZ: {name: Z, recovery_requirement: not_required, summary: s, basis: operator, as_of: '2026', source_note: n}}\n", "USPS"),
+    ("description: test file\nstates: {FL: {name: F, recovery_requirement: not_required, summary: s, basis: operator, as_of: '2026'}}\n", "source_note"),
+    ("description: test file\ncolour: red\n", "colour"),
 ])
 def test_bad_override_files_name_the_file(rules_copy, tmp_path, text, problem):
     path = tmp_path / "ops.yaml"
