@@ -12,7 +12,6 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
-from jsonpointer import resolve_pointer
 from pydantic import BaseModel, Field
 
 from engine.catalog import Citation
@@ -301,13 +300,16 @@ def _peer_label(fact: dict[str, Any], subject: Subject) -> str:
 
 
 def _pointers(fields: list[str], fact: dict[str, Any]) -> list[str]:
+    """JSON pointers of the profile fields behind fact fields: ``{i}`` is this peer, ``*`` every peer."""
     index = fact.get("peer_index")
     out: list[str] = []
     for name in fields:
         for pointer in VOCABULARY[name].sources:
-            resolved = pointer.replace("{i}", str(index)) if index is not None else pointer
-            if resolved not in out:
-                out.append(resolved)
+            if "*" in pointer:
+                expanded = [pointer.replace("*", str(i)) for i in range(fact["peer_count"])]
+            else:
+                expanded = [pointer.replace("{i}", str(index)) if index is not None else pointer]
+            out.extend(p for p in expanded if p not in out)
     return out
 
 
@@ -325,10 +327,23 @@ def _missing_pointers(fields: list[str], fact: dict[str, Any], profile: Profile)
     (caseload per FTE needs the FTE only when the caseload is known)."""
     if not fields:
         return []
-    document = profile.model_dump(mode="json", exclude_none=True)
     candidates = _pointers(fields, fact)
-    absent = [p for p in candidates if resolve_pointer(document, p, None) is None]
+    absent = [p for p in candidates if _resolve(profile, p) is None]
     return absent or candidates
+
+
+def _resolve(model: Any, pointer: str) -> Any:
+    """The value at a JSON pointer in a validated profile (None when absent)."""
+    node = model
+    for segment in pointer.split("/")[1:]:
+        if node is None:
+            return None
+        if isinstance(node, list):
+            index = int(segment)
+            node = node[index] if index < len(node) else None
+        else:
+            node = getattr(node, segment, None)
+    return node
 
 
 def _finding_id(rule_id: str, subject: Subject) -> str:
