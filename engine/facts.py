@@ -20,7 +20,7 @@ from typing import Any
 
 from engine.catalog import ActivityCatalog, Classification, StateTable
 from engine.language import FieldType
-from engine.profile import Hiring, Policies, Profile
+from engine.profile import Hiring, Policies, Profile, SupervisionFunction
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,8 @@ VOCABULARY: dict[str, FactField] = {
     "peer_count": _f("number", P, "/peers", "Number of peer staff listed."),
     "supervision_frequency": _f("string", P, "/supervision/frequency", "How often supervision happens."),
     "supervision_functions": _f("list", P, "/supervision/functions", "Supervision functions covered."),
+    "supervision_functions_missing": _f("list", P, "/supervision/functions", "The supervision functions not covered."),
+    "supervision_functions_missing_count": _f("number", P, "/supervision/functions", "How many of the three functions are not covered."),
     "supervision_provided_by": _f("list", P, "/supervision/provided_by", "Who supervises."),
     "supervisor_lived_experience": _f("boolean", P, "/supervision/supervisor_lived_experience", "Supervisor has lived experience."),
     "supervisor_peer_training": _f("boolean", P, "/supervision/supervisor_peer_training", "Supervisor trained in peer support."),
@@ -76,6 +78,7 @@ VOCABULARY: dict[str, FactField] = {
     "living_wage": _f("boolean", R, "/peers/{i}/living_wage", "Pay is at least a living wage."),
     "certification": _f("string", R, "/peers/{i}/certification", "State certification status."),
     "lived_experience": _f("list", R, "/peers/{i}/lived_experience", "Kinds of lived experience."),
+    "lived_experience_count": _f("number", R, "/peers/{i}/lived_experience", "How many kinds of lived experience the peer brings."),
     "months_in_recovery": _f("number", R, "/peers/{i}/months_in_recovery", "Months in recovery (sensitive)."),
     "active_caseload": _f("number", R, "/peers/{i}/active_caseload", "Participants assigned."),
     "caseload_per_fte": _f("number", R, ("/peers/{i}/active_caseload", "/peers/{i}/fte"), "Active caseload divided by FTE."),
@@ -162,7 +165,12 @@ class FactBuilder:
         sup = profile.supervision
         if sup is not None:
             _put(fact, "supervision_frequency", sup.frequency and sup.frequency.value)
-            _put(fact, "supervision_functions", sup.functions and [f.value for f in sup.functions])
+            if sup.functions is not None:
+                covered = [f.value for f in sup.functions]
+                fact["supervision_functions"] = covered
+                missing = [f.value for f in SupervisionFunction if f.value not in covered]
+                fact["supervision_functions_missing"] = missing
+                fact["supervision_functions_missing_count"] = len(missing)
             _put(fact, "supervision_provided_by", sup.provided_by and [k.value for k in sup.provided_by])
             _put(fact, "supervisor_lived_experience", sup.supervisor_lived_experience)
             _put(fact, "supervisor_peer_training", sup.supervisor_peer_training)
@@ -205,6 +213,7 @@ class FactBuilder:
         _put(fact, "certification", peer.certification and peer.certification.value)
         if peer.lived_experience is not None:
             fact["lived_experience"] = [x.value for x in peer.lived_experience]
+            fact["lived_experience_count"] = len(peer.lived_experience)
         _put(fact, "months_in_recovery", peer.months_in_recovery)
         _put(fact, "active_caseload", peer.active_caseload)
         if peer.active_caseload is not None and peer.fte is not None:

@@ -54,9 +54,10 @@ def test_same_profile_same_answer(client):
 
 
 def test_needs_information_names_fields(client):
-    body = client.post("/v1/evaluations", json=variant({"/peers/0/fte": None, "/supervision": None})).json()
-    missing = {m for n in body["needs_information"] for m in n["missing"]}
-    assert missing == {"/peers/0/fte"}  # not active_caseload (known); not the network (two peers: not applicable)
+    body = client.post("/v1/evaluations", json=variant({"/peers/0/fte": None, "/supervision/peer_network_contact": None})).json()
+    needs = {(n["rule_id"], n["subject"]["pointer"]): n["missing"] for n in body["needs_information"]}
+    assert needs[("PC-CASELOAD-001", "/peers/0")] == ["/peers/0/fte"]  # the caseload itself is known
+    assert not any(rule.startswith("PC-STAFFING") for rule, _ in needs)  # two peers: not applicable
     assert body["summary"]["status"] == "incomplete"
 
 
@@ -145,6 +146,8 @@ def test_logs_never_carry_profile_content(capfd):
         "/peers/0/id": f"{marker}-id",
         "/peers/0/months_in_recovery": 7,
         "/program/state": "FL",
+        "/program/referral_pathways": ["court_ordered"],
+        "/acknowledged": [{"rule_id": "PC-VOLUNTARY-001", "reason": f"{marker} reason"}],
     })
     capfd.readouterr()
     assert client.post("/v1/evaluations", json=data).status_code == 200
