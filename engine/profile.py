@@ -258,6 +258,7 @@ class Policies(_Strict):
     crisis_debriefing: bool | None = _flag("Resources for immediate debriefing after a crisis.", "1.1")
     clinical_policies_applied_to_peers: bool | None = _flag("Policies written for clinical staff are applied to peers unchanged.", "1.1")
     safety_training: bool | None = _flag("Peers are trained on safety in the community and in homes.", "1.1")
+    stakeholder_engagement: bool | None = _flag("Community partners and stakeholders (courts, police, treatment, the recovery community) are engaged to promote a recovery orientation, e.g. cross-sector training.", "1.1")
     readiness_assessment: bool | None = _flag("An organisational readiness self-assessment was done.", "1.1")
     leadership_support: bool | None = _flag("Agency leadership supports the peer program openly.", "1.1")
     staff_trained_on_peer_role: bool | None = _flag("Existing staff were trained on the peer role and its value.", "1.1")
