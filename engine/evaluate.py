@@ -7,7 +7,6 @@ message, evidence, "needs information" — is decided here, once, for both engin
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
@@ -118,8 +117,9 @@ ATTENTION = {"critical", "high", "medium"}
 
 
 def profile_digest(profile: Profile) -> str:
-    canonical = json.dumps(profile.model_dump(mode="json", exclude_none=True), sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+    """sha256 of the profile as PeerCheck serialises it: schema field order, nulls left out —
+    the same for the same profile, whatever the key order or whitespace it arrived with."""
+    return "sha256:" + hashlib.sha256(profile.model_dump_json(exclude_none=True).encode()).hexdigest()
 
 
 # ---------------------------------------------------------------- evaluation
@@ -141,32 +141,44 @@ class Evaluator:
         """Every rule's outcome on every subject in its scope: what was checked, not only what failed."""
         facts = self.ruleset.facts.build(profile)
         hits = self.engine.hits(facts)
+        subjects = _Subjects(profile)
         return [
-            RuleOutcome(rule_id=rule.id, subject=_subject(fact, profile), outcome=outcome,
+            RuleOutcome(rule_id=rule.id, subject=subjects.of(fact), outcome=outcome,
                         missing=_missing_pointers(missing, fact, profile))
-            for rule, fact, outcome, missing in self._judged(facts, hits)
+            for rule, fact, outcome, missing in self._judged(facts, hits, everything=True)
         ]
 
-    def _judged(self, facts: list[dict[str, Any]], hits: set[tuple[str, int]]):
+    def _judged(self, facts: list[dict[str, Any]], hits: set[tuple[str, int]], everything: bool = False):
+        """(rule, fact, outcome, missing) in rule order; plain passes only when ``everything``."""
+        by_kind: dict[str, list[tuple[int, dict[str, Any]]]] = {"program": [], "peer": []}
+        for index, fact in enumerate(facts):
+            by_kind[fact["kind"]].append((index, fact))
         for rule in self.ruleset.rules:
-            for index, fact in enumerate(facts):
-                if fact["kind"] == rule.spec.scope:
+            for index, fact in by_kind[rule.spec.scope]:
+                if (rule.id, index) in hits:
+                    yield rule, fact, "fired", []
+                elif rule.applies_when is None and rule.required_set.issubset(fact):
+                    if everything:  # the common case, decided without judge()
+                        yield rule, fact, "passed", []
+                else:
                     outcome, missing = judge(rule, fact, index, hits)
-                    yield rule, fact, outcome, missing
+                    if everything or outcome != "passed":
+                        yield rule, fact, outcome, missing
 
     def evaluate(self, profile: Profile) -> Decision:
         facts = self.ruleset.facts.build(profile)
         hits = self.engine.hits(facts)
         findings: list[Finding] = []
         needs: list[NeedsInformation] = []
+        subjects = _Subjects(profile)
         for rule, fact, outcome, missing in self._judged(facts, hits):
             if outcome == "fired":
-                findings.append(self._finding(rule, fact, profile))
+                findings.append(self._finding(rule, fact, subjects.of(fact)))
             elif outcome == "needs_information":
                 needs.append(
-                    NeedsInformation(
+                    NeedsInformation.model_construct(
                         rule_id=rule.id, title=rule.spec.title, severity=rule.spec.severity,
-                        subject=_subject(fact, profile), missing=_missing_pointers(missing, fact, profile),
+                        subject=subjects.of(fact), missing=_missing_pointers(missing, fact, profile),
                     )
                 )
         findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.rule_id, f.subject.pointer))
@@ -181,13 +193,13 @@ class Evaluator:
             status = "incomplete"
         else:
             status = "pass"
-        return Decision(
+        return Decision.model_construct(
             decision_id=str(uuid.uuid4()),
             evaluated_at=datetime.now(timezone.utc),
             ruleset_version=self.ruleset.version,
             engine=self.engine.name,
             profile_digest=profile_digest(profile),
-            summary=Summary(
+            summary=Summary.model_construct(
                 status=status, findings=len(open_findings), by_severity=by_severity,
                 acknowledged=len(findings) - len(open_findings),
                 needs_information=len(needs), rules_evaluated=len(self.ruleset.rules),
@@ -196,9 +208,8 @@ class Evaluator:
             needs_information=needs,
         )
 
-    def _finding(self, rule: CompiledRule, fact: dict[str, Any], profile: Profile) -> Finding:
-        subject = _subject(fact, profile)
-        return Finding(
+    def _finding(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> Finding:
+        return Finding.model_construct(
             finding_id=_finding_id(rule.id, subject),
             rule_id=rule.id,
             title=rule.spec.title,
@@ -209,12 +220,13 @@ class Evaluator:
             subject=subject,
             message=self.render(rule, fact, subject),
             evidence=[
-                EvidenceItem(field=name, value=fact.get(name), pointers=_pointers([name], fact))
+                EvidenceItem.model_construct(field=name, value=fact.get(name), pointers=_pointers([name], fact))
                 for name in rule.evidence
             ],
             remediation=rule.spec.remediation,
             rationale=rule.spec.rationale,
             citations=self._citations[rule.id],
+            acknowledged=None,
         )
 
     def render(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> str:
@@ -235,33 +247,24 @@ def judge(rule: CompiledRule, fact: dict[str, Any], index: int, hits: set[tuple[
     The engine's hits decide what fired. Without a hit, unknown fields matter only if filling
     them in could still make the rule fire: a hit is conclusive (a missing field never
     satisfies a comparison), and so is a miss when a top-level term that reads only known
-    fields is false. Everything else needs information."""
+    fields is false. Everything else needs information. (Facts never hold None: a known field
+    is a present key.)"""
     if (rule.id, index) in hits:
         return "fired", []
-    missing = [f for f in rule.required if fact.get(f) is None]
-    if rule.applies_when is None:
-        if missing and not _certainly_false(rule.conjuncts, fact):
+    missing = [f for f in rule.required if f not in fact]
+    if rule.applies_when is None or (rule.id + "/applies", index) in hits:
+        if missing and not rule.certainly_false(fact):
             return "needs_information", missing
         return "passed", []
-    if (rule.id + "/applies", index) in hits:
-        if missing and not _certainly_false(rule.conjuncts, fact):
-            return "needs_information", missing
-        return "passed", []
-    applies_missing = [f for f in rule.applies_required if fact.get(f) is None]
-    if not applies_missing or _certainly_false(rule.applies_conjuncts, fact):
+    applies_missing = [f for f in rule.applies_required if f not in fact]
+    if not applies_missing or rule.applies_certainly_false(fact):
         return "not_applicable", []
-    if not missing:  # applicability unknown, but the condition itself is decided on known fields
-        if not all(c.holds(fact) for c in rule.conjuncts):
+    if missing:
+        if rule.certainly_false(fact):
             return "passed", []
-    elif _certainly_false(rule.conjuncts, fact):
+    elif not rule.holds(fact):  # applicability unknown, the condition decided on known fields
         return "passed", []
     return "needs_information", list(dict.fromkeys(applies_missing + missing))
-
-
-def _certainly_false(conjuncts, fact: dict[str, Any]) -> bool:
-    return any(
-        all(fact.get(f) is not None for f in c.fields) and not c.holds(fact) for c in conjuncts
-    )
 
 
 class _Unknown:
@@ -285,11 +288,24 @@ class _Context(dict):
         return value
 
 
-def _subject(fact: dict[str, Any], profile: Profile) -> Subject:
-    if fact["kind"] == "program":
-        return Subject(kind="program", pointer="")
-    index = fact["peer_index"]
-    return Subject(kind="peer", pointer=f"/peers/{index}", peer_index=index, peer_id=profile.peers[index].id)
+class _Subjects:
+    """One Subject per fact, made once per evaluation."""
+
+    def __init__(self, profile: Profile):
+        self._profile = profile
+        self._made: dict[int, Subject] = {}
+
+    def of(self, fact: dict[str, Any]) -> Subject:
+        index = fact.get("peer_index", -1)
+        subject = self._made.get(index)
+        if subject is None:
+            if index < 0:
+                subject = Subject.model_construct(kind="program", pointer="", peer_index=None, peer_id=None)
+            else:
+                subject = Subject.model_construct(kind="peer", pointer=f"/peers/{index}", peer_index=index,
+                                                  peer_id=self._profile.peers[index].id)
+            self._made[index] = subject
+        return subject
 
 
 def _peer_label(fact: dict[str, Any], subject: Subject) -> str:
@@ -299,18 +315,25 @@ def _peer_label(fact: dict[str, Any], subject: Subject) -> str:
     return f"{name} ({fact['peer_title']})"
 
 
+_FIXED = {n: list(f.sources) for n, f in VOCABULARY.items() if not any("{i}" in p or "*" in p for p in f.sources)}
+
+
 def _pointers(fields: list[str], fact: dict[str, Any]) -> list[str]:
     """JSON pointers of the profile fields behind fact fields: ``{i}`` is this peer, ``*`` every peer."""
+    if len(fields) == 1 and fields[0] in _FIXED:
+        return list(_FIXED[fields[0]])
     index = fact.get("peer_index")
-    out: list[str] = []
+    out: dict[str, None] = {}
     for name in fields:
         for pointer in VOCABULARY[name].sources:
             if "*" in pointer:
-                expanded = [pointer.replace("*", str(i)) for i in range(fact["peer_count"])]
+                for i in range(fact["peer_count"]):
+                    out[pointer.replace("*", str(i))] = None
+            elif index is not None:
+                out[pointer.replace("{i}", str(index))] = None
             else:
-                expanded = [pointer.replace("{i}", str(index)) if index is not None else pointer]
-            out.extend(p for p in expanded if p not in out)
-    return out
+                out[pointer] = None
+    return list(out)
 
 
 def _acknowledge(findings: list[Finding], profile: Profile) -> None:

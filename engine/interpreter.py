@@ -1,8 +1,13 @@
 """PeerCheck's own evaluator of the condition language, in pure Python.
 
-Each condition is compiled once, at load, into a closure over a fact dict. The semantics
-mirror durable_rules 2.0.28 (tests/test_engine_differential.py holds the two engines to
-identical answers):
+Conditions are translated once, at load, into Python expressions over the fact dict and
+compiled with ``compile()``: all conditions of a scope become one function that returns the
+indices of the conditions that hold. Only checked conditions reach this module
+(engine.language.check): field names come from the fact vocabulary and literals are strings,
+numbers or booleans, written with ``repr`` — no rule text is ever executed as code.
+
+The semantics mirror durable_rules 2.0.28 (tests/test_engine_differential.py holds the two
+engines to identical answers):
 
 * a missing or ``None`` field never satisfies a comparison — not even ``$neq``;
 * ``$iany`` over a missing value or a non-list is false; ``$iall`` over an empty, missing or
@@ -12,116 +17,128 @@ identical answers):
 
 from __future__ import annotations
 
-import operator
+import itertools
 from typing import Any, Callable
 
-from engine.language import ITEM
+from engine.language import ITEM, referenced_fields
 
 Predicate = Callable[[dict[str, Any]], bool]
-ValueFn = Callable[[dict[str, Any]], Any]
 
-_COMPARE: dict[str, Callable[[Any, Any], bool]] = {
-    "$eq": operator.eq,
-    "$neq": operator.ne,
-    "$lt": operator.lt,
-    "$lte": operator.le,
-    "$gt": operator.gt,
-    "$gte": operator.ge,
-}
-_ARITH = {"$add": operator.add, "$sub": operator.sub, "$mul": operator.mul}
+_OPERATORS = {"$eq": "==", "$neq": "!=", "$lt": "<", "$lte": "<=", "$gt": ">", "$gte": ">="}
+_ARITH = {"$add": "+", "$sub": "-", "$mul": "*"}
+
+
+class _Codegen:
+    """Writes one Python expression per condition; temporaries get unique names."""
+
+    def __init__(self) -> None:
+        self._names = itertools.count()
+
+    def _tmp(self) -> str:
+        return f"_t{next(self._names)}"
+
+    def condition(self, node: dict[str, Any]) -> str:
+        op, arg = next(iter(node.items()))
+        if op == "$and":
+            return "(" + " and ".join(self.condition(sub) for sub in arg) + ")"
+        if op == "$or":
+            return "(" + " or ".join(self.condition(sub) for sub in arg) + ")"
+        if op == "$ex":
+            return f"(g({next(iter(arg))!r}) is not None)"
+        if op == "$nex":
+            return f"(g({next(iter(arg))!r}) is None)"
+        if op in ("$iany", "$iall"):
+            field, item_expr = next(iter(arg.items()))
+            items, item = self._tmp(), self._tmp()
+            test = self.item(item_expr, item)
+            if op == "$iany":
+                return f"(type({items} := g({field!r})) is list and any({test} for {item} in {items}))"
+            return f"(type({items} := g({field!r})) is list and len({items}) > 0 and all({test} for {item} in {items}))"
+        if op in _OPERATORS:
+            field, value = next(iter(arg.items()))
+            return self.comparison(_OPERATORS[op], field, value)
+        return self.comparison("==", op, arg)
+
+    def comparison(self, operator: str, field: str, value: Any) -> str:
+        left = self._tmp()
+        if isinstance(value, dict):
+            right = self._tmp()
+            return (f"(({left} := g({field!r})) is not None and ({right} := {self.value(value)}) is not None"
+                    f" and {left} {operator} {right})")
+        return f"(({left} := g({field!r})) is not None and {left} {operator} {value!r})"
+
+    def value(self, value: Any) -> str:
+        """An expression that is None when an operand is missing."""
+        if not isinstance(value, dict):
+            return repr(value)
+        op, arg = next(iter(value.items()))
+        if op == "$m":
+            return f"g({arg!r})"
+        left, right = self._tmp(), self._tmp()
+        return (f"(None if ({left} := {self.value(arg['$l'])}) is None or ({right} := {self.value(arg['$r'])}) is None"
+                f" else {left} {_ARITH[op]} {right})")
+
+    def item(self, node: dict[str, Any], item: str) -> str:
+        op, arg = next(iter(node.items()))
+        if op == "$and":
+            return "(" + " and ".join(self.item(sub, item) for sub in arg) + ")"
+        if op == "$or":
+            return "(" + " or ".join(self.item(sub, item) for sub in arg) + ")"
+        if op == ITEM:
+            return f"({item} is not None and {item} == {arg!r})"
+        return f"({item} is not None and {item} != {arg[ITEM]!r})"  # {"$neq": {"$i": value}}
+
+
+def _build(name: str, body: list[str]) -> Callable:
+    source = f"def {name}(f):\n    g = f.get\n" + "\n".join(f"    {line}" for line in body)
+    namespace: dict[str, Any] = {}
+    exec(compile(source, f"<peercheck:{name}>", "exec"), namespace)  # noqa: S102 - generated from checked conditions
+    return namespace[name]
 
 
 def compile_condition(node: dict[str, Any]) -> Predicate:
     """Compile a checked condition (see engine.language) into a predicate over a fact."""
-    op, arg = next(iter(node.items()))
-    if op == "$and":
-        parts = [compile_condition(sub) for sub in arg]
-        return lambda fact: all(p(fact) for p in parts)
-    if op == "$or":
-        parts = [compile_condition(sub) for sub in arg]
-        return lambda fact: any(p(fact) for p in parts)
-    if op == "$ex":
-        field = next(iter(arg))
-        return lambda fact: fact.get(field) is not None
-    if op == "$nex":
-        field = next(iter(arg))
-        return lambda fact: fact.get(field) is None
-    if op in ("$iany", "$iall"):
-        field, item_expr = next(iter(arg.items()))
-        item_pred = _compile_item(item_expr)
-        if op == "$iany":
-            return lambda fact: _is_list(v := fact.get(field)) and any(item_pred(i) for i in v)
-        return lambda fact: _is_list(v := fact.get(field)) and len(v) > 0 and all(item_pred(i) for i in v)
-    if op in _COMPARE:
-        field, value = next(iter(arg.items()))
-        return _comparison(_COMPARE[op], field, _compile_value(value))
-    return _comparison(operator.eq, op, _compile_value(arg))
+    return _build("condition", [f"return bool({_Codegen().condition(node)})"])
 
 
-def _is_list(value: Any) -> bool:
-    return isinstance(value, list)
-
-
-def _comparison(compare: Callable[[Any, Any], bool], field: str, rvalue: ValueFn) -> Predicate:
-    def predicate(fact: dict[str, Any]) -> bool:
-        left = fact.get(field)
-        if left is None:
-            return False
-        right = rvalue(fact)
-        if right is None:
-            return False
-        return compare(left, right)
-
-    return predicate
-
-
-def _compile_value(value: Any) -> ValueFn:
-    if isinstance(value, dict):
-        op, arg = next(iter(value.items()))
-        if op == "$m":
-            return lambda fact: fact.get(arg)
-        combine = _ARITH[op]
-        left, right = _compile_value(arg["$l"]), _compile_value(arg["$r"])
-
-        def arithmetic(fact: dict[str, Any]) -> Any:
-            a, b = left(fact), right(fact)
-            return None if a is None or b is None else combine(a, b)
-
-        return arithmetic
-    return lambda fact: value
-
-
-def _compile_item(node: dict[str, Any]) -> Callable[[Any], bool]:
-    op, arg = next(iter(node.items()))
-    if op == "$and":
-        parts = [_compile_item(sub) for sub in arg]
-        return lambda item: all(p(item) for p in parts)
-    if op == "$or":
-        parts = [_compile_item(sub) for sub in arg]
-        return lambda item: any(p(item) for p in parts)
-    if op == ITEM:
-        return lambda item: item is not None and item == arg
-    expected = arg[ITEM]  # {"$neq": {"$i": value}}
-    return lambda item: item is not None and item != expected
+def compile_certainly_false(node: dict[str, Any]) -> Predicate:
+    """A predicate: some top-level ``$and`` term reads only known fields and is false — so the
+    condition cannot hold whatever the unknown fields turn out to be."""
+    codegen = _Codegen()
+    terms = node["$and"] if set(node) == {"$and"} else [node]
+    parts = []
+    for term in terms:
+        fields = list(dict.fromkeys(referenced_fields(term)))
+        known = " and ".join(f"{name!r} in f" for name in fields) or "True"
+        parts.append(f"(({known}) and not {codegen.condition(term)})")
+    return _build("certainly_false", [f"return bool({' or '.join(parts)})"])
 
 
 class Interpreter:
-    """The default engine: compiled predicates, no shared mutable state, thread-safe."""
+    """The default engine: one compiled function per scope, no shared mutable state, thread-safe."""
 
     name = "interpreter"
 
     def __init__(self, rules: list[tuple[str, str, dict[str, Any]]]):
         # rules: (rule_id, scope, condition)
-        self._rules = [(rule_id, scope, compile_condition(cond)) for rule_id, scope, cond in rules]
+        self._matchers: dict[str, tuple[Callable, list[str]]] = {}
+        for scope in sorted({scope for _, scope, _ in rules}):
+            codegen = _Codegen()
+            ids = [rule_id for rule_id, s, _ in rules if s == scope]
+            body = ["hits = []"]
+            for index, (_, s, condition) in enumerate(r for r in rules if r[1] == scope):
+                body.append(f"if {codegen.condition(condition)}: hits.append({index})")
+            body.append("return hits")
+            self._matchers[scope] = (_build(f"match_{scope}", body), ids)
 
     def hits(self, facts: list[dict[str, Any]]) -> set[tuple[str, int]]:
         """Return {(rule_id, fact_index)} for every rule whose condition holds on a fact of its scope."""
         found: set[tuple[str, int]] = set()
         for index, fact in enumerate(facts):
-            kind = fact["kind"]
-            for rule_id, scope, predicate in self._rules:
-                if scope == kind and predicate(fact):
-                    found.add((rule_id, index))
+            matcher = self._matchers.get(fact["kind"])
+            if matcher is not None:
+                match, ids = matcher
+                found.update((ids[i], index) for i in match(fact))
         return found
 
     def close(self) -> None:

@@ -32,7 +32,7 @@ from engine.catalog import (
     read_yaml,
 )
 from engine.facts import FIELD_TYPES, VOCABULARY, FactBuilder
-from engine.interpreter import compile_condition
+from engine.interpreter import compile_certainly_false, compile_condition
 from engine.profile import USState
 from engine.language import ConditionError, check, referenced_fields, substitute_params
 from engine.sources import SOURCES_DIR, SourceLibrary
@@ -46,14 +46,6 @@ LABELLED_LISTS = {name for name in VOCABULARY if name.startswith("duties")} - {
 
 
 @dataclass(frozen=True)
-class Conjunct:
-    """One top-level term of an ``$and``: the fields it reads and its predicate."""
-
-    fields: tuple[str, ...]
-    holds: Callable[[dict[str, Any]], bool]
-
-
-@dataclass(frozen=True)
 class CompiledRule:
     spec: RuleSpec
     condition: dict[str, Any]  # parameters substituted
@@ -62,8 +54,12 @@ class CompiledRule:
     applies_required: tuple[str, ...]
     evidence: tuple[str, ...]  # fields shown as evidence, in order
     params: dict[str, Any]
-    conjuncts: tuple[Conjunct, ...] = ()  # of the condition, to see a miss that is certain
-    applies_conjuncts: tuple[Conjunct, ...] = ()
+    required_set: frozenset[str] = frozenset()
+    # Interpreter predicates used to tell a certain miss from one that needs information;
+    # the same code for both engines, so their answers stay identical.
+    holds: Callable[[dict[str, Any]], bool] = field(default=lambda fact: False, repr=False)
+    certainly_false: Callable[[dict[str, Any]], bool] = field(default=lambda fact: False, repr=False)
+    applies_certainly_false: Callable[[dict[str, Any]], bool] = field(default=lambda fact: False, repr=False)
 
     @property
     def id(self) -> str:
@@ -239,14 +235,10 @@ def _compile(path: Path, sources: SourceLibrary, param_values: dict | None = Non
     if unused:
         raise LoadError(f"{path}: parameters never used: {sorted(unused)}")
     return CompiledRule(
-        spec, condition, applies, required, tuple(applies_fields), evidence, params,
-        _conjuncts(condition), _conjuncts(applies) if applies else (),
+        spec, condition, applies, required, tuple(applies_fields), evidence, params, frozenset(required),
+        compile_condition(condition), compile_certainly_false(condition),
+        compile_certainly_false(applies) if applies else (lambda fact: False),
     )
-
-
-def _conjuncts(condition: dict[str, Any]) -> tuple[Conjunct, ...]:
-    terms = condition["$and"] if set(condition) == {"$and"} else [condition]
-    return tuple(Conjunct(tuple(dict.fromkeys(referenced_fields(t))), compile_condition(t)) for t in terms)
 
 
 def _override_parameters(spec: RuleSpec, values: dict, path: Path | None) -> RuleSpec:
