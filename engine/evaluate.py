@@ -218,18 +218,18 @@ class Evaluator:
             five_p=rule.spec.five_p,
             basis=rule.spec.basis,
             subject=subject,
-            message=self.render(rule, fact, subject),
+            message=self.render(rule.spec.message, rule, fact, subject),
             evidence=[
                 EvidenceItem.model_construct(field=name, value=fact.get(name), pointers=_pointers([name], fact))
                 for name in rule.evidence
             ],
-            remediation=rule.spec.remediation,
+            remediation=self.render(rule.spec.remediation, rule, fact, subject),
             rationale=rule.spec.rationale,
             citations=self._citations[rule.id],
             acknowledged=None,
         )
 
-    def render(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> str:
+    def render(self, template: str, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> str:
         context = _Context(fact)
         context.update(rule.params)
         context["peer_label"] = _peer_label(fact, subject)
@@ -238,7 +238,7 @@ class Evaluator:
         for name in LABELLED_LISTS:
             if name in fact:
                 context[f"{name}_labels"] = "; ".join(self._labels.get(c, c) for c in fact[name]) or "none"
-        return rule.spec.message.format_map(context)
+        return template.format_map(context)
 
 
 def judge(rule: CompiledRule, fact: dict[str, Any], index: int, hits: set[tuple[str, int]]) -> tuple[Outcome, list[str]]:

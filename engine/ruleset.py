@@ -231,7 +231,8 @@ def _compile(path: Path, sources: SourceLibrary, param_values: dict | None = Non
     required = tuple(f for f in cond_fields if f not in absent_ok)
     evidence = tuple(dict.fromkeys(applies_fields + cond_fields + spec.evidence))
     _check_template(path, spec, vocab, params)
-    unused = set(params) - _param_names(spec.condition) - _param_names(spec.applies_when) - _template_names(spec.message)
+    unused = (set(params) - _param_names(spec.condition) - _param_names(spec.applies_when)
+              - _template_names(spec.message) - _template_names(spec.remediation))
     if unused:
         raise LoadError(f"{path}: parameters never used: {sorted(unused)}")
     return CompiledRule(
@@ -286,14 +287,16 @@ def _template_names(template: str) -> set[str]:
 
 
 def _check_template(path: Path, spec: RuleSpec, vocab: dict, params: dict) -> None:
-    try:
-        names = _template_names(spec.message)
-    except ValueError as exc:
-        raise LoadError(f"{path}: message template: {exc}") from exc
+    """Message and remediation are templates over fact fields, parameters and a few extras."""
     allowed = set(vocab) | set(params) | TEMPLATE_EXTRAS | {f"{n}_labels" for n in LABELLED_LISTS}
-    for name in names:
-        if name not in allowed:
-            raise LoadError(f"{path}: message uses unknown name {{{name}}}")
+    for part in ("message", "remediation"):
+        try:
+            names = _template_names(getattr(spec, part))
+        except ValueError as exc:
+            raise LoadError(f"{path}: {part} template: {exc}") from exc
+        for name in names:
+            if name not in allowed:
+                raise LoadError(f"{path}: {part} uses unknown name {{{name}}}")
 
 
 def _version(rules: list[CompiledRule], activities: ActivityCatalog, states: StateTable, sources: SourceLibrary) -> str:
