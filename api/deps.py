@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from fastapi import Request
 
 from api.settings import Settings
+from decisionlog import DecisionLog
 from engine import Evaluator, Ruleset
 
 
@@ -15,6 +16,7 @@ class Service:
     settings: Settings
     ruleset: Ruleset
     evaluator: Evaluator
+    decision_log: DecisionLog | None = None  # None when the decision log is disabled
 
 
 def get_service(request: Request) -> Service:

@@ -1,6 +1,7 @@
 """The HTTP service: builds the app from settings, loads the ruleset before serving a byte.
 
-``create_app`` raises ``LoadError`` for bad rule data; the module-level ``app`` (what
+``create_app`` raises ``LoadError`` for bad rule data and ``decisionlog.ConfigError`` for a decision
+log that cannot work as configured (a PostgreSQL ``DATABASE_URL`` without psycopg); the module-level ``app`` (what
 ``uvicorn api.main:app`` serves) turns that into one clear message and a failed start, so the
 service never starts half-loaded.
 """
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI, Request
@@ -16,8 +18,9 @@ from fastapi import FastAPI, Request
 from api import problems
 from api.deps import Service
 from api.logs import configure, log
-from api.routes import evaluations, health, rules
+from api.routes import catalog, cds, evaluations, health, rules
 from api.settings import Settings
+from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
 from engine import Evaluator, LoadError, load_ruleset, make_engine
 
 DESCRIPTION = """
@@ -28,7 +31,41 @@ message, the evidence from the profile, what to do, and the source passage it re
 Every answer carries a `decision_id` and the `ruleset_version` (a content hash of the rule data):
 the same profile under the same version gives the same findings. Errors are RFC 9457 problem
 details (`application/problem+json`) naming each bad field.
+
+For three kinds of caller: case-management systems (`POST /v1/evaluations`, CDS Hooks cards at
+`/cds-services`), TA providers (`explain=true`, what-if `POST /v1/evaluations:compare`) and grant
+portals (`POST /v1/evaluations:batch`). Every decision is appended to a decision log and can be
+fetched again by its id.
 """
+
+
+def _decision_log(settings: Settings) -> DecisionLog | None:
+    """The configured store, not yet opened; None when decision logging is off."""
+    if not settings.decision_log_enabled:
+        return None
+    return open_log(database_url=settings.database_url, data_dir=settings.data_dir,
+                    retention_days=settings.decision_log_retention_days)
+
+
+def _lifespan(store: DecisionLog | None):
+    """Open the decision log (and prune expired decisions) at start-up; close it at shutdown.
+    A store that cannot be opened does not stop the service: answers then carry recorded=false."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        if store is not None:
+            try:
+                store.start()
+                log.info("decision_log_ready", store=store.name, retention_days=store.retention_days)
+            except LogUnavailable as exc:
+                log.warning("decision_log_unavailable", store=store.name, operation="start", error=str(exc))
+        try:
+            yield
+        finally:
+            if store is not None:
+                store.close()
+
+    return lifespan
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -40,16 +77,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         overrides_file=settings.overrides_file,
     )
     evaluator = Evaluator(ruleset, make_engine(settings.engine, ruleset))
+    store = _decision_log(settings)
 
     app = FastAPI(
         title="PeerCheck",
         version="0.1.0",
         description=DESCRIPTION,
+        lifespan=_lifespan(store),
     )
-    app.state.service = Service(settings, ruleset, evaluator)
+    app.state.service = Service(settings, ruleset, evaluator, store)
     problems.install(app)
+    problems.install_openapi(app)
     app.include_router(evaluations.router)
     app.include_router(rules.router)
+    app.include_router(catalog.router)
+    app.include_router(cds.router)
     app.include_router(health.router)
 
     @app.middleware("http")
@@ -68,14 +110,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                  status=response.status_code, duration_ms=round((time.perf_counter() - started) * 1000, 2))
         return response
 
-    log.info("started", ruleset_version=ruleset.version, rules=len(ruleset.rules), engine=settings.engine)
+    log.info("started", ruleset_version=ruleset.version, rules=len(ruleset.rules), engine=settings.engine,
+             decision_log=store.name if store else "disabled")
     return app
 
 
 def _serve() -> FastAPI:
     try:
         return create_app()
-    except LoadError as exc:
+    except (LoadError, ConfigError) as exc:
         raise SystemExit(f"PeerCheck did not start: {exc}") from None
 
 

@@ -17,6 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from api.logs import log
 
 PROBLEM_JSON = "application/problem+json"
+BODY_PARSE_ERROR = "There was an error parsing the body"  # FastAPI's HTTPException(400) detail
 TYPE_BASE = "urn:peercheck:problem:"
 
 
@@ -37,6 +38,14 @@ class Problem(BaseModel):
     errors: list[FieldProblem] | None = None
 
 
+class ProblemError(Exception):
+    """Raised by a route for an error that names fields (e.g. a batch with too many ``/items``)."""
+
+    def __init__(self, status: int, slug: str, title: str, detail: str, errors: list[FieldProblem] | None = None):
+        super().__init__(detail)
+        self.status, self.slug, self.title, self.detail, self.errors = status, slug, title, detail, errors
+
+
 def problem(status: int, slug: str, title: str, detail: str, request: Request | None = None,
             errors: list[FieldProblem] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
     body = Problem(type=TYPE_BASE + slug, title=title, status=status, detail=detail,
@@ -52,13 +61,68 @@ def _field_problem(err: dict[str, Any]) -> FieldProblem:
     if err.get("type") == "json_invalid":
         return FieldProblem(pointer="", detail=_detail(err))
     parts = loc[1:] if loc and loc[0] == "body" else loc
-    return FieldProblem(pointer="".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts), detail=_detail(err))
+    return FieldProblem(pointer=pointer(parts), detail=_detail(err))
+
+
+def pointer(parts) -> str:
+    """RFC 6901 JSON pointer from path segments."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def field_problems(errors: list[dict[str, Any]]) -> list[FieldProblem]:
+    """Pydantic errors of a ``model_validate`` call (locations relative to the validated document)."""
+    return [FieldProblem(pointer=pointer(e.get("loc", ())), detail=_detail(e)) for e in errors]
+
+
+def invalid_document(errors: list[FieldProblem], what: str = "profile") -> Problem:
+    """The problem for one invalid document inside a larger request (a batch item)."""
+    names = ", ".join(e.pointer or "(document)" for e in errors[:5])
+    return Problem(type=TYPE_BASE + "invalid-" + what, title=f"Invalid {what}", status=422,
+                   detail=f"{len(errors)} problem(s) in the {what}: {names}", errors=errors)
 
 
 def _detail(err: dict[str, Any]) -> str:
     if err.get("type") == "json_invalid":
         return f"request body is not valid JSON: {err.get('ctx', {}).get('error', err['msg'])}"
     return err["msg"]
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for a route's error statuses; all are problem details."""
+    text = {
+        404: "Not found.", 413: "Too many items in one request.",
+        422: "The request is invalid; `errors` names each field (JSON pointer) or parameter.",
+        503: "A store the request needs is unavailable.",
+    }
+    return {status: {"model": Problem, "description": text.get(status, "Problem details.")} for status in statuses}
+
+
+def fix_openapi(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the API does: every error body is ``Problem`` served as
+    ``application/problem+json``, including FastAPI's automatic 422 (which it would describe as
+    its own ``HTTPValidationError`` shape, never sent here)."""
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    for path_item in schema.get("paths", {}).values():
+        for operation in path_item.values():
+            for status, response in operation.get("responses", {}).items():
+                if not str(status).startswith(("4", "5")):
+                    continue
+                response["content"] = {PROBLEM_JSON: {"schema": problem_ref}}
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    return schema
+
+
+def install_openapi(app: FastAPI) -> None:
+    original = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = fix_openapi(original())
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def install(app: FastAPI) -> None:
@@ -69,10 +133,21 @@ def install(app: FastAPI) -> None:
         return problem(422, "invalid-request", "Invalid request",
                        f"{len(errors)} problem(s) in the request: {names}", request, errors)
 
+    @app.exception_handler(ProblemError)
+    async def problem_error(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem(exc.status, exc.slug, exc.title, exc.detail, request, exc.errors)
+
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large", 415: "Unsupported media type"}
-        slug = {404: "not-found", 405: "method-not-allowed", 413: "too-large", 415: "unsupported-media-type"}
+        if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:
+            # FastAPI's answer to a body that is not UTF-8 text: the same 422 as any other non-JSON body
+            errors = [FieldProblem(pointer="", detail="request body is not valid JSON: not UTF-8 text")]
+            return problem(422, "invalid-request", "Invalid request", "1 problem(s) in the request: (body)",
+                           request, errors)
+        titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large", 415: "Unsupported media type",
+                  503: "Service unavailable"}
+        slug = {404: "not-found", 405: "method-not-allowed", 413: "too-large", 415: "unsupported-media-type",
+                503: "unavailable"}
         return problem(exc.status_code, slug.get(exc.status_code, "http-error"),
                        titles.get(exc.status_code, "Request failed"), str(exc.detail), request,
                        headers=getattr(exc, "headers", None))

@@ -6,14 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.catalog import RULES_DIR
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PEERCHECK_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="PEERCHECK_", extra="ignore", populate_by_name=True)
 
     engine: Literal["interpreter", "durable_rules"] = Field(
         default="interpreter",
@@ -26,3 +26,33 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO")
     log_json: bool = Field(default=True, description="JSON log lines (false: human-readable console lines).")
+
+    batch_max_items: int = Field(
+        default=1000, ge=1, le=100_000,
+        description="Most profiles one `POST /v1/evaluations:batch` may carry; more is refused whole (413) so a "
+        "caller splits the batch instead of timing out.",
+    )
+
+    # Decision log (package decisionlog/): every decision appended, OPA style.
+    decision_log_enabled: bool = Field(
+        default=True, description="Append every decision to the decision log (false: nothing is stored; answers carry recorded=false).",
+    )
+    data_dir: Path = Field(
+        default=Path("data"),
+        description="Folder for the embedded SQLite decision log (created if missing); relative to the working directory.",
+    )
+    database_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("DATABASE_URL", "PEERCHECK_DATABASE_URL"),
+        description="`postgresql://…` stores the decision log in PostgreSQL (needs the `postgres` extra: psycopg); "
+        "unset: SQLite under data_dir. Read from DATABASE_URL, as most platforms set it.",
+    )
+    decision_log_retention_days: int = Field(
+        default=90, ge=0,
+        description="Decisions older than this are pruned at start-up and now and then on write; 0 keeps them forever.",
+    )
+    decision_log_store_profiles: bool = Field(
+        default=False,
+        description="Also store the submitted profile with each decision. Off by default: profiles name people and may "
+        "carry sensitive data (time in recovery); the digest is enough to match a later resubmission.",
+    )

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import tempfile
 from pathlib import Path
 
 import jsonpatch
 import pytest
 
 from engine import Evaluator, Profile, load_ruleset, make_engine
+
+# Decision logs written by tests go to a scratch folder, never to ./data in the work tree. Set
+# before anything imports api.main (whose module-level app reads the settings).
+os.environ.setdefault("PEERCHECK_DATA_DIR", tempfile.mkdtemp(prefix="peercheck-test-data-"))
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
@@ -56,3 +62,25 @@ def client():
 
 def profile(data: dict) -> Profile:
     return Profile.model_validate(data)
+
+
+@pytest.fixture
+def make_client(tmp_path):
+    """A TestClient over a fresh app with these settings (decision log under tmp_path unless given)."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.settings import Settings
+
+    clients = []
+
+    def make(**settings):
+        settings.setdefault("data_dir", tmp_path / "data")
+        client = TestClient(create_app(Settings(**settings)))
+        client.__enter__()
+        clients.append(client)
+        return client
+
+    yield make
+    for client in clients:
+        client.__exit__(None, None, None)

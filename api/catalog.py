@@ -1,0 +1,123 @@
+"""What the loaded ruleset knows, shaped for the catalog endpoints: the Appendix C activities,
+the state table, and the ruleset itself (version, counts, where it was loaded from, overrides).
+
+Everything here reads the loaded ``Ruleset`` — after operator overrides — so the catalog shows
+what evaluations actually use.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from engine import Ruleset
+from engine.catalog import Activity, RecoveryRequirement
+from engine.evaluate import CitationOut
+
+
+class ActivityOut(Activity):
+    operator_override: bool = Field(description="The classification and reason come from the operator's overrides file.")
+
+
+class ActivityList(BaseModel):
+    ruleset_version: str
+    count: int
+    activities: list[ActivityOut]
+
+
+class Jurisdiction(BaseModel):
+    state: str = Field(description="USPS code.")
+    known: bool = Field(description="The state table has a row for this state. False: the sources give no figure for it.")
+    name: str | None = Field(default=None, description="State name (known states only).")
+    recovery_requirement: RecoveryRequirement | None = Field(
+        default=None, description="What the row says about time in recovery before certification; null when unknown."
+    )
+    summary: str = Field(description="What is known, or the default advice when nothing is (verify with the state board).")
+    basis: Literal["source", "secondary", "operator", "default"] = Field(
+        description="`source`: a row from the cited sources; `secondary` / `operator`: from an operator's file; `default`: nothing is known about this state."
+    )
+    as_of: str = Field(description="Date of the information.")
+    citation: CitationOut | None = Field(default=None, description="The passage the row (or the default advice) rests on.")
+    source_note: str | None = Field(default=None, description="Where an operator-supplied row comes from.")
+    ruleset_version: str
+
+
+class SourceOut(BaseModel):
+    id: str
+    title: str
+    publisher: str
+    year: str
+
+
+class OverridesOut(BaseModel):
+    file: str | None = Field(description="Path of the operator's overrides file.")
+    description: str
+    parameters: dict[str, dict[str, int | float | str | bool]] = Field(description="rule id → parameter → value in force.")
+    states: list[str] = Field(description="State rows added or replaced.")
+    activities: list[str] = Field(description="Activity codes reclassified.")
+
+
+class RulesetInfo(BaseModel):
+    version: str = Field(description="Content hash of all rule data after overrides; part of every decision.")
+    engine: str
+    rules: int
+    rules_by_category: dict[str, int]
+    rules_by_severity: dict[str, int]
+    activities: int
+    activities_by_classification: dict[str, int]
+    states_in_table: list[str] = Field(description="USPS codes with a row in the state table.")
+    sources: list[SourceOut]
+    loaded_from: list[str] = Field(description="Rules folder, activity catalog, state table, sources folder and (last, if any) the overrides file.")
+    overrides: OverridesOut | None = Field(description="The operator's overrides, if a file is configured.")
+
+
+def activities(ruleset: Ruleset, classification: str | None, table: str | None) -> ActivityList:
+    overridden = set(ruleset.overrides.activities) if ruleset.overrides else set()
+    items = [
+        ActivityOut(**a.model_dump(), operator_override=a.code in overridden)
+        for a in ruleset.activities.activities
+        if (classification is None or a.classification == classification) and (table is None or a.table == table)
+    ]
+    return ActivityList(ruleset_version=ruleset.version, count=len(items), activities=items)
+
+
+def _cited(ruleset: Ruleset, citation) -> CitationOut | None:
+    if citation is None:
+        return None
+    return CitationOut(**citation.model_dump(), title=ruleset.sources.info[citation.source].title)
+
+
+def jurisdiction(ruleset: Ruleset, state: str) -> Jurisdiction:
+    table = ruleset.states
+    row = table.states.get(state)
+    if row is None:
+        return Jurisdiction(state=state, known=False, summary=table.default.summary, basis="default",
+                            as_of=table.as_of_default, citation=_cited(ruleset, table.default.citation),
+                            ruleset_version=ruleset.version)
+    return Jurisdiction(state=state, known=True, name=row.name, recovery_requirement=row.recovery_requirement,
+                        summary=row.summary, basis=row.basis, as_of=row.as_of, citation=_cited(ruleset, row.citation),
+                        source_note=row.source_note, ruleset_version=ruleset.version)
+
+
+def ruleset_info(ruleset: Ruleset, engine: str) -> RulesetInfo:
+    overrides = None
+    if ruleset.overrides is not None:
+        o = ruleset.overrides
+        overrides = OverridesOut(file=ruleset.overrides_file, description=o.description,
+                                 parameters={k: dict(v) for k, v in o.parameters.items()},
+                                 states=sorted(o.states), activities=sorted(o.activities))
+    return RulesetInfo(
+        version=ruleset.version,
+        engine=engine,
+        rules=len(ruleset.rules),
+        rules_by_category=dict(sorted(Counter(r.spec.category for r in ruleset.rules).items())),
+        rules_by_severity=dict(Counter(r.spec.severity.value for r in ruleset.rules)),
+        activities=len(ruleset.activities.activities),
+        activities_by_classification=dict(Counter(a.classification.value for a in ruleset.activities.activities)),
+        states_in_table=sorted(ruleset.states.states),
+        sources=[SourceOut(id=k, title=v.title, publisher=v.publisher, year=v.year) for k, v in ruleset.sources.info.items()],
+        loaded_from=list(ruleset.loaded_from),
+        overrides=overrides,
+    )

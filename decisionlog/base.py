@@ -1,0 +1,100 @@
+"""What every store takes and gives back, and the shared retention bookkeeping."""
+
+from __future__ import annotations
+
+import threading
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Sequence
+
+import structlog
+
+log = structlog.get_logger("peercheck.decisionlog")
+
+
+class ConfigError(RuntimeError):
+    """The decision log is configured in a way that cannot work; start-up should stop."""
+
+
+class LogUnavailable(RuntimeError):
+    """The store cannot be read or written right now (read-only, locked, full, unreachable)."""
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One decision to append. ``decision`` is the decision as returned (JSON-ready), without the profile."""
+
+    decision_id: str
+    evaluated_at: datetime
+    ruleset_version: str
+    profile_digest: str
+    status: str
+    kind: str  # which endpoint produced it: evaluation, batch, compare, cds
+    decision: dict[str, Any]
+    profile: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class StoredDecision:
+    decision_id: str
+    kind: str
+    logged_at: datetime
+    decision: dict[str, Any]
+    profile: dict[str, Any] | None
+
+
+class DecisionLog(ABC):
+    """A store of decisions. Thread-safe; every method may raise ``LogUnavailable``."""
+
+    name: str = "abstract"
+
+    def __init__(self, retention_days: int, prune_interval_s: float):
+        self.retention_days = retention_days
+        self.prune_interval_s = prune_interval_s
+        self._last_prune = 0.0
+        self._prune_lock = threading.Lock()
+
+    @abstractmethod
+    def start(self) -> None:
+        """Open the store, create the table if needed and prune expired rows."""
+
+    @abstractmethod
+    def append(self, records: Sequence[DecisionRecord]) -> None:
+        """Store all records in one transaction, or none (raising ``LogUnavailable``)."""
+
+    @abstractmethod
+    def get(self, decision_id: str) -> StoredDecision | None:
+        """The stored decision, or None when no such id is stored (or it was pruned)."""
+
+    @abstractmethod
+    def prune(self) -> int:
+        """Delete decisions older than the retention period; return how many went."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Close every connection this store opened."""
+
+    def cutoff(self) -> float | None:
+        """Unix time before which decisions are expired, or None when they are kept forever."""
+        if self.retention_days <= 0:
+            return None
+        return time.time() - self.retention_days * 86400
+
+    def prune_if_due(self) -> None:
+        """Prune at most once per interval; called after writes, so it costs a clock read otherwise.
+        A failed prune is logged, never raised: the decisions just written are stored."""
+        if self.cutoff() is None or time.monotonic() - self._last_prune < self.prune_interval_s:
+            return
+        if not self._prune_lock.acquire(blocking=False):
+            return
+        try:
+            self._last_prune = time.monotonic()
+            removed = self.prune()
+            if removed:
+                log.info("decision_log_pruned", store=self.name, removed=removed, retention_days=self.retention_days)
+        except LogUnavailable as exc:
+            log.warning("decision_log_prune_failed", store=self.name, error=str(exc))
+        finally:
+            self._prune_lock.release()

@@ -1,0 +1,191 @@
+"""The embedded store: one SQLite file in WAL mode, via the standard library.
+
+WAL lets readers (``GET /v1/evaluations/{id}``) run while a write is in progress. Each thread
+has its own connection (sqlite3 connections must not be shared across threads); writes are
+serialised by a lock in this process and by SQLite's own lock across processes, with a short
+busy timeout so a locked file degrades an answer to ``recorded: false`` instead of stalling it.
+``synchronous=FULL``: a decision reported as recorded survives a power cut, not only a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Sequence
+
+from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision
+
+BUSY_TIMEOUT_S = 2.0
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS decisions (
+    decision_id     TEXT PRIMARY KEY,
+    evaluated_at    TEXT NOT NULL,   -- ISO 8601, UTC, as in the decision
+    logged_at       REAL NOT NULL,   -- unix seconds; retention prunes on this
+    ruleset_version TEXT NOT NULL,
+    profile_digest  TEXT NOT NULL,
+    status          TEXT NOT NULL,
+    kind            TEXT NOT NULL,   -- evaluation | batch | compare | cds
+    decision        TEXT NOT NULL,   -- the decision as returned, JSON
+    profile         TEXT             -- the profile, JSON; only when configured
+);
+CREATE INDEX IF NOT EXISTS decisions_logged_at ON decisions (logged_at);
+CREATE INDEX IF NOT EXISTS decisions_profile_digest ON decisions (profile_digest);
+"""
+
+
+class SQLiteLog(DecisionLog):
+    name = "sqlite"
+
+    def __init__(self, path: Path, retention_days: int, prune_interval_s: float = 3600.0,
+                 busy_timeout_s: float = BUSY_TIMEOUT_S):
+        super().__init__(retention_days, prune_interval_s)
+        self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+        self._local = threading.local()
+        self._write_lock = threading.RLock()  # re-entered when the first connection creates the schema
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._schema_ready = False
+
+    # ------------------------------------------------------------ connections
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            return conn
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # check_same_thread=False only so close() can run at shutdown; each connection is used by one thread.
+            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
+        except (OSError, sqlite3.Error) as exc:
+            raise LogUnavailable(f"cannot open {self.path}: {exc}") from exc
+        try:
+            mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            if str(mode).lower() != "wal":
+                raise LogUnavailable(f"{self.path}: WAL mode not available (journal_mode={mode})")
+            conn.execute("PRAGMA synchronous=FULL")
+            if not self._schema_ready:
+                with self._write_lock:
+                    conn.executescript(SCHEMA)
+                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                self._schema_ready = True
+        except sqlite3.Error as exc:
+            conn.close()
+            raise LogUnavailable(f"cannot use {self.path}: {exc}") from exc
+        except LogUnavailable:
+            conn.close()
+            raise
+        self._local.conn = conn
+        with self._connections_lock:
+            self._connections.append(conn)
+        return conn
+
+    def _drop_connection(self) -> None:
+        """Forget this thread's connection after an error, so the next call starts afresh."""
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is None:
+            return
+        with self._connections_lock:
+            if conn in self._connections:
+                self._connections.remove(conn)
+        try:
+            conn.close()
+        except sqlite3.Error:
+            pass
+
+    # ------------------------------------------------------------ the interface
+
+    def start(self) -> None:
+        self._connection()
+        self._last_prune = time.monotonic()
+        self.prune()
+
+    def append(self, records: Sequence[DecisionRecord]) -> None:
+        if not records:
+            return
+        now = time.time()
+        rows = [
+            (r.decision_id, _iso(r.evaluated_at), now, r.ruleset_version, r.profile_digest, r.status, r.kind,
+             _dumps(r.decision), _dumps(r.profile) if r.profile is not None else None)
+            for r in records
+        ]
+        with self._write_lock:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(
+                    "INSERT INTO decisions (decision_id, evaluated_at, logged_at, ruleset_version, profile_digest,"
+                    " status, kind, decision, profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _rollback(conn)
+                self._drop_connection()
+                raise LogUnavailable(f"cannot write {self.path}: {exc}") from exc
+        self.prune_if_due()
+
+    def get(self, decision_id: str) -> StoredDecision | None:
+        conn = self._connection()
+        try:
+            row = conn.execute(
+                "SELECT decision_id, kind, logged_at, decision, profile FROM decisions WHERE decision_id = ?",
+                (decision_id,),
+            ).fetchone()
+        except sqlite3.Error as exc:
+            self._drop_connection()
+            raise LogUnavailable(f"cannot read {self.path}: {exc}") from exc
+        if row is None:
+            return None
+        cutoff = self.cutoff()
+        if cutoff is not None and row[2] < cutoff:
+            return None  # expired, not yet pruned
+        return StoredDecision(
+            decision_id=row[0], kind=row[1], logged_at=datetime.fromtimestamp(row[2], timezone.utc),
+            decision=json.loads(row[3]), profile=json.loads(row[4]) if row[4] is not None else None,
+        )
+
+    def prune(self) -> int:
+        cutoff = self.cutoff()
+        if cutoff is None:
+            return 0
+        with self._write_lock:
+            conn = self._connection()
+            try:
+                return conn.execute("DELETE FROM decisions WHERE logged_at < ?", (cutoff,)).rowcount
+            except sqlite3.Error as exc:
+                self._drop_connection()
+                raise LogUnavailable(f"cannot prune {self.path}: {exc}") from exc
+
+    def close(self) -> None:
+        with self._connections_lock:
+            connections, self._connections = self._connections, []
+        for conn in connections:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+        self._local = threading.local()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()
+
+
+def _dumps(value) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    try:
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
