@@ -16,6 +16,7 @@ import structlog
 from fastapi import FastAPI, Request
 
 from api import problems
+from api.guards import KeyGuard, StrictJSON
 from api.deps import Service
 from api.logs import configure, log
 from api.routes import catalog, cds, evaluations, health, rules
@@ -93,6 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(catalog.router)
     app.include_router(cds.router)
     app.include_router(health.router)
+    # Innermost first: strict JSON and size checks, then keys and rate limits, then the request log.
+    app.add_middleware(StrictJSON, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit)
 
     @app.middleware("http")
     async def request_log(request: Request, call_next):

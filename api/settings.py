@@ -6,10 +6,20 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.catalog import RULES_DIR
+
+
+class ApiKey(BaseModel):
+    """One API key, stored as the hex SHA-256 of the key (`python -m api.guards KEY` prints it)."""
+
+    id: str = Field(min_length=1, max_length=64, description="Who holds the key; used for rate limits and logs.")
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: list[Literal["read", "evaluate"]] = Field(
+        min_length=1, description="`read`: GET endpoints; `evaluate`: POST endpoints, which write decisions."
+    )
 
 
 class Settings(BaseSettings):
@@ -55,4 +65,19 @@ class Settings(BaseSettings):
         default=False,
         description="Also store the submitted profile with each decision. Off by default: profiles name people and may "
         "carry sensitive data (time in recovery); the digest is enough to match a later resubmission.",
+    )
+
+    # Guards (api/guards.py)
+    max_body_bytes: int = Field(
+        default=4 * 1024 * 1024, ge=1024,
+        description="Largest request body accepted (413 above); a batch of 1,000 typical profiles is about 1.5 MB.",
+    )
+    api_keys: list[ApiKey] = Field(
+        default_factory=list,
+        description="API keys as JSON, e.g. PEERCHECK_API_KEYS='[{\"id\":\"portal\",\"sha256\":\"…\",\"scopes\":[\"read\",\"evaluate\"]}]'. "
+        "Empty (default): no keys needed. /healthz and the API docs stay open.",
+    )
+    rate_limit: str | None = Field(
+        default=None,
+        description="Per-key (per client address without keys) rate limit such as '600/minute'; unset: no limit.",
     )

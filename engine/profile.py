@@ -179,7 +179,10 @@ class Peer(_Strict):
         default=None, description="The caller's stable id for this peer record (letters, digits, `._:-`); echoed in findings."
     )
     title: ShortText = Field(description="Role title, e.g. 'Peer Recovery Specialist' (Appendix A / COSSAP Table C titles).")
-    fte: float | None = Field(default=None, gt=0, le=1, description="Full-time equivalent, in (0, 1]. Caseload is judged per FTE.")
+    fte: float | None = Field(
+        default=None, ge=0.01, le=1,
+        description="Full-time equivalent, in (0, 1] and at least 0.01 (a position under half an hour a week is not one). Caseload is judged per FTE.",
+    )
     employer: Employer | None = Field(default=None, description="Who employs the peer: the justice agency itself, a partner treatment agency, a peer-run organisation, or a contractor.")
     pay_basis: PayBasis | None = Field(default=None, description="How the peer is paid.")
     benefits: bool | None = Field(default=None, description="The position carries employee benefits.")

@@ -106,4 +106,5 @@ def test_malformed_batches(client, body, pointer):
 def test_a_body_that_is_not_utf8_is_a_422_problem(client, path):
     response = client.post(path, content=b'{"items": ["\xff\xfe"]}', headers={"content-type": "application/json"})
     assert response.status_code == 422 and response.headers["content-type"].startswith(PROBLEM)
-    assert response.json()["errors"] == [{"pointer": "", "detail": "request body is not valid JSON: not UTF-8 text"}]
+    errors = response.json()["errors"]
+    assert errors[0]["pointer"] == "" and "UTF-8" in errors[0]["detail"]

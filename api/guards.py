@@ -1,0 +1,190 @@
+"""Request guards that run before routing, as plain ASGI middleware (cheap on the hot path):
+
+* ``StrictJSON`` — body-size limit (413), JSON content type on API routes (415), and a strict
+  parse of the body: invalid UTF-8, duplicate keys and nesting too deep for the parser are
+  rejected with a 422 naming the problem, before FastAPI parses it leniently. (NaN and Infinity
+  pass here and are refused by the profile model, which names the field.)
+* ``KeyGuard`` — optional API keys (stored as SHA-256 hashes, compared in constant time),
+  scopes (``read`` for GET, ``evaluate`` for POST, which writes decisions) and a per-key rate
+  limit (429 with Retry-After). ``/healthz`` and the API docs stay open.
+
+Each answers with RFC 9457 problem details.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import math
+import time
+from typing import Any, Awaitable, Callable, Iterable
+
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from api.problems import PROBLEM_JSON, TYPE_BASE
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+OPEN_PATHS = ("/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+async def send_problem(send: Send, status: int, slug: str, title: str, detail: str, path: str,
+                       headers: Iterable[tuple[bytes, bytes]] = (), body_problem: bool = False) -> None:
+    problem: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail,
+                               "instance": path}
+    if body_problem:  # the request body as a whole: pointer ""
+        problem["errors"] = [{"pointer": "", "detail": detail}]
+    body = json.dumps(problem).encode()
+    await send({"type": "http.response.start", "status": status, "headers": [
+        (b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(body)).encode()), *headers]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", ()):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class _StrictDecodeError(ValueError):
+    pass
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _StrictDecodeError(f"duplicate key {key!r} in a JSON object")
+        seen[key] = value
+    return seen
+
+
+def strict_json_problem(body: bytes) -> str | None:
+    """Why ``body`` is not acceptable JSON, or None."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return f"request body is not valid UTF-8 (byte {exc.start})"
+    try:
+        json.loads(text, object_pairs_hook=_no_duplicates)
+    except _StrictDecodeError as exc:
+        return str(exc)
+    except RecursionError:
+        return "JSON nested too deeply"
+    except ValueError as exc:
+        return f"request body is not valid JSON: {exc}"
+    return None
+
+
+class StrictJSON:
+    """Size, content type and strict JSON for request bodies on API routes."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int, exempt_prefixes: tuple[str, ...] = ("/ui",)):
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.exempt_prefixes = exempt_prefixes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS:
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        declared = _header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
+            return await send_problem(send, 413, "too-large", "Request too large",
+                                      f"the body is {declared} bytes; the limit is {self.max_body_bytes}", path)
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return None
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                return await send_problem(send, 413, "too-large", "Request too large",
+                                          f"the body exceeds the limit of {self.max_body_bytes} bytes", path)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        if not path.startswith(self.exempt_prefixes) and body:
+            content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
+            if content_type != "application/json" and not content_type.endswith("+json"):
+                return await send_problem(send, 415, "unsupported-media-type", "Unsupported media type",
+                                          f"send the body as application/json (got {content_type or 'no content type'})", path)
+            problem = strict_json_problem(body)
+            if problem:
+                return await send_problem(send, 422, "invalid-json", "Invalid JSON", problem, path, body_problem=True)
+
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+
+def hash_key(key: str) -> str:
+    """How keys are stored: hex SHA-256 of the key (``python -m api.guards KEY`` prints it)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class KeyGuard:
+    """API keys with scopes, and a rate limit per key (per client address without keys)."""
+
+    def __init__(self, app: ASGIApp, keys: list[Any], rate_limit: str | None):
+        self.app = app
+        self.keys = [(k.id, bytes.fromhex(k.sha256), frozenset(k.scopes)) for k in keys]
+        self.limit = parse_limit(rate_limit) if rate_limit else None
+        self.limiter = MovingWindowRateLimiter(MemoryStorage()) if self.limit else None
+
+    def _identify(self, presented: str) -> tuple[str, frozenset[str]] | None:
+        digest = hashlib.sha256(presented.encode()).digest()
+        found = None
+        for key_id, stored, scopes in self.keys:  # no early exit: same work for every key
+            if hmac.compare_digest(digest, stored):
+                found = (key_id, scopes)
+        return found
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+            return await self.app(scope, receive, send)
+        path = scope["path"]
+        who = (scope.get("client") or ("unknown", 0))[0]
+        if self.keys:
+            authorization = _header(scope, b"authorization") or ""
+            presented = authorization[7:].strip() if authorization[:7].lower() == "bearer " else _header(scope, b"x-api-key")
+            identity = self._identify(presented) if presented else None
+            if identity is None:
+                return await send_problem(send, 401, "unauthorized", "API key required",
+                                          "send a valid key as 'Authorization: Bearer <key>' or 'X-API-Key'", path,
+                                          [(b"www-authenticate", b'Bearer realm="peercheck"')])
+            who, scopes = identity
+            needed = "read" if scope["method"] in ("GET", "HEAD", "OPTIONS") else "evaluate"
+            if needed not in scopes:
+                return await send_problem(send, 403, "forbidden", "Missing scope",
+                                          f"this key lacks the '{needed}' scope", path)
+        if self.limiter is not None and not self.limiter.hit(self.limit, who):
+            reset = self.limiter.get_window_stats(self.limit, who).reset_time
+            retry = str(max(1, math.ceil(reset - time.time())))
+            return await send_problem(send, 429, "rate-limited", "Too many requests",
+                                      f"rate limit {self.limit} exceeded; retry after {retry} s", path,
+                                      [(b"retry-after", retry.encode())])
+        await self.app(scope, receive, send)
+
+
+if __name__ == "__main__":
+    import sys
+
+    print(hash_key(sys.argv[1]))
