@@ -3,9 +3,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v p
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
+CHROMIUM := /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: run test install openapi bench clean
+.PHONY: run test e2e fuzz load install openapi bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +23,30 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The browser test (tests/test_ui_e2e.py) in headless Chromium: Debian's chromium package
+# (installed with apt-get only when missing and running as root) driven by the Python playwright
+# package. Never `playwright install`: no browser is downloaded. Screenshots go to test-output/.
+e2e: install
+	@if [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "e2e: installing chromium with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  else \
+	    echo "e2e: $(CHROMIUM) is missing and apt-get cannot run here (needs root): the browser test will skip"; \
+	  fi; \
+	fi
+	@$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test,e2e]'
+	$(BIN)/python -m pytest -q -rs tests/test_ui_e2e.py
+
+# Long contract fuzzing: schemathesis over every operation, ~10,000 generated requests, zero 5xx.
+fuzz: install
+	PEERCHECK_FUZZ_EXAMPLES=800 $(BIN)/python -m pytest -q -p no:randomly tests/test_schemathesis.py
+	@cat test-output/fuzz-requests.txt
+
+# Long load run: 16 clients, 100,000 checked evaluations against a real server.
+load: install
+	$(BIN)/python -m bench.load --clients 16 --total 100000
 
 openapi: install
 	$(BIN)/python -m api.openapi_export > openapi.yaml

@@ -29,7 +29,7 @@ class Explanation(BaseModel):
     title: str
     severity: Severity
     subject: Subject
-    outcome: Outcome = Field(description="`fired` (risk present), `passed` (checked, not present), `not_applicable`, `needs_information`.")
+    outcome: Outcome = Field(description="`fired` (risk present), `passed` (checked, not present), `not_applicable`, `needs_information`, `error` (the rule failed to evaluate).")
     missing: list[str] = Field(description="For `needs_information`: JSON pointers of the profile fields to fill in.")
     reason: str = Field(description="Why, in words generated from the rule's condition.")
 
@@ -52,6 +52,8 @@ def explain(evaluator: Evaluator, profile: Profile, decision: Decision) -> list[
             reason = f"Checked: the rule fires when {describe(rule.condition)}; that does not hold here."
         elif outcome.outcome == "needs_information":
             reason = "Cannot be judged until these profile fields are filled in: " + ", ".join(outcome.missing) + "."
+        elif outcome.outcome == "error":
+            reason = f"The rule could not be evaluated ({outcome.error}); every other rule was."
         else:
             reason = f"Applies only when {describe(rule.applies_when)}; here {_values(rule.applies_when, fact)}."
         out.append(Explanation(rule_id=rule.id, title=rule.spec.title, severity=rule.spec.severity,

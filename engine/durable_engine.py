@@ -59,6 +59,7 @@ class DurableEngine:
         self._sids = itertools.count(1)
         self._ruleset = f"peercheck_{next(_names)}"
         definition: dict[str, Any] = {}
+        self._scopes = [(rule_id, scope) for rule_id, scope, _ in rules]
         for rule_id, scope, condition in rules:
             guards = [{"$ex": {field: 1}} for field in sorted(m_referenced_fields(condition))]
             clause = {"$and": [{MARKER: 1}, {"kind": scope}, *guards, copy.deepcopy(condition)]}
@@ -78,6 +79,16 @@ class DurableEngine:
                 bucket.add((rule_id, int(fact["idx"])))
 
         return record
+
+    def match(self, facts: list[dict[str, Any]]) -> tuple[set[tuple[str, int]], dict[tuple[str, int], str]]:
+        """Like the interpreter's: hits, and errors. durable_rules evaluates a fact set as a
+        whole, so when asserting fails every rule of every fact is reported as an error."""
+        try:
+            return self.hits(facts), {}
+        except Exception as exc:  # noqa: BLE001 - reported per rule, never raised to the caller
+            message = f"durable_rules: {type(exc).__name__}: {exc}"
+            return set(), {(rule_id, index): message for index, fact in enumerate(facts)
+                           for rule_id, scope in self._scopes if scope == fact["kind"]}
 
     def hits(self, facts: list[dict[str, Any]]) -> set[tuple[str, int]]:
         """Return {(rule_id, fact_index)} for every rule that fired on a fact of its scope."""

@@ -23,7 +23,7 @@ from engine.spec import SEVERITY_RANK, FiveP, Severity
 class Engine(Protocol):
     name: str
 
-    def hits(self, facts: list[dict[str, Any]]) -> set[tuple[str, int]]: ...
+    def match(self, facts: list[dict[str, Any]]) -> tuple[set[tuple[str, int]], dict[tuple[str, int], str]]: ...
 
 
 # ---------------------------------------------------------------- the decision's shape
@@ -79,7 +79,7 @@ class NeedsInformation(BaseModel):
     missing: list[str] = Field(description="JSON pointers of the profile fields to fill in.")
 
 
-Outcome = Literal["fired", "passed", "not_applicable", "needs_information"]
+Outcome = Literal["fired", "passed", "not_applicable", "needs_information", "error"]
 
 
 class RuleOutcome(BaseModel):
@@ -89,6 +89,15 @@ class RuleOutcome(BaseModel):
     subject: Subject
     outcome: Outcome
     missing: list[str] = Field(default_factory=list, description="For needs_information: the profile fields to fill in.")
+    error: str | None = Field(default=None, description="For error: what went wrong evaluating the rule.")
+
+
+class EngineError(BaseModel):
+    """A rule whose evaluation failed on one subject; every other rule was still evaluated."""
+
+    rule_id: str
+    subject: Subject
+    error: str
 
 
 class Summary(BaseModel):
@@ -100,6 +109,7 @@ class Summary(BaseModel):
     acknowledged: int = Field(description="Findings the program has acknowledged, with a reason.")
     needs_information: int
     rules_evaluated: int
+    engine_errors: int = Field(default=0, description="Rules that could not be evaluated (see `engine_errors`).")
 
 
 class Decision(BaseModel):
@@ -111,6 +121,7 @@ class Decision(BaseModel):
     summary: Summary
     findings: list[Finding]
     needs_information: list[NeedsInformation]
+    engine_errors: list[EngineError] = Field(default_factory=list, description="Rules that failed to evaluate; normally empty.")
 
 
 ATTENTION = {"critical", "high", "medium"}
@@ -140,22 +151,26 @@ class Evaluator:
     def outcomes(self, profile: Profile) -> list["RuleOutcome"]:
         """Every rule's outcome on every subject in its scope: what was checked, not only what failed."""
         facts = self.ruleset.facts.build(profile)
-        hits = self.engine.hits(facts)
+        hits, errors = self.engine.match(facts)
         subjects = _Subjects(profile)
         return [
             RuleOutcome(rule_id=rule.id, subject=subjects.of(fact), outcome=outcome,
-                        missing=_missing_pointers(missing, fact, profile))
-            for rule, fact, outcome, missing in self._judged(facts, hits, everything=True)
+                        missing=[] if outcome == "error" else _missing_pointers(missing, fact, profile),
+                        error=missing[0] if outcome == "error" else None)
+            for rule, fact, outcome, missing in self._judged(facts, hits, errors, everything=True)
         ]
 
-    def _judged(self, facts: list[dict[str, Any]], hits: set[tuple[str, int]], everything: bool = False):
+    def _judged(self, facts: list[dict[str, Any]], hits: set[tuple[str, int]],
+                errors: dict[tuple[str, int], str], everything: bool = False):
         """(rule, fact, outcome, missing) in rule order; plain passes only when ``everything``."""
         by_kind: dict[str, list[tuple[int, dict[str, Any]]]] = {"program": [], "peer": []}
         for index, fact in enumerate(facts):
             by_kind[fact["kind"]].append((index, fact))
         for rule in self.ruleset.rules:
             for index, fact in by_kind[rule.spec.scope]:
-                if (rule.id, index) in hits:
+                if errors and ((rule.id, index) in errors or (rule.id + "/applies", index) in errors):
+                    yield rule, fact, "error", [errors.get((rule.id, index)) or errors[(rule.id + "/applies", index)]]
+                elif (rule.id, index) in hits:
                     yield rule, fact, "fired", []
                 elif rule.applies_when is None and rule.required_set.issubset(fact):
                     if everything:  # the common case, decided without judge()
@@ -167,12 +182,15 @@ class Evaluator:
 
     def evaluate(self, profile: Profile) -> Decision:
         facts = self.ruleset.facts.build(profile)
-        hits = self.engine.hits(facts)
+        hits, errors = self.engine.match(facts)
         findings: list[Finding] = []
         needs: list[NeedsInformation] = []
+        failed: list[EngineError] = []
         subjects = _Subjects(profile)
-        for rule, fact, outcome, missing in self._judged(facts, hits):
-            if outcome == "fired":
+        for rule, fact, outcome, missing in self._judged(facts, hits, errors):
+            if outcome == "error":
+                failed.append(EngineError.model_construct(rule_id=rule.id, subject=subjects.of(fact), error=missing[0]))
+            elif outcome == "fired":
                 findings.append(self._finding(rule, fact, subjects.of(fact)))
             elif outcome == "needs_information":
                 needs.append(
@@ -189,7 +207,7 @@ class Evaluator:
             by_severity[f.severity] += 1
         if any(f.severity in ATTENTION for f in open_findings):
             status = "needs_attention"
-        elif needs:
+        elif needs or failed:
             status = "incomplete"
         else:
             status = "pass"
@@ -203,9 +221,11 @@ class Evaluator:
                 status=status, findings=len(open_findings), by_severity=by_severity,
                 acknowledged=len(findings) - len(open_findings),
                 needs_information=len(needs), rules_evaluated=len(self.ruleset.rules),
+                engine_errors=len(failed),
             ),
             findings=findings,
             needs_information=needs,
+            engine_errors=failed,
         )
 
     def _finding(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> Finding:

@@ -122,6 +122,11 @@ class Interpreter:
     def __init__(self, rules: list[tuple[str, str, dict[str, Any]]]):
         # rules: (rule_id, scope, condition)
         self._matchers: dict[str, tuple[Callable, list[str]]] = {}
+        # One predicate per rule as well: used only when a scope's function raises, to find
+        # which rule failed and keep every other rule's answer.
+        self._single: dict[str, list[tuple[str, Predicate]]] = {}
+        for rule_id, scope, condition in rules:
+            self._single.setdefault(scope, []).append((rule_id, compile_condition(condition)))
         for scope in sorted({scope for _, scope, _ in rules}):
             codegen = _Codegen()
             ids = [rule_id for rule_id, s, _ in rules if s == scope]
@@ -131,15 +136,31 @@ class Interpreter:
             body.append("return hits")
             self._matchers[scope] = (_build(f"match_{scope}", body), ids)
 
+    def match(self, facts: list[dict[str, Any]]) -> tuple[set[tuple[str, int]], dict[tuple[str, int], str]]:
+        """({(rule_id, fact_index)} of conditions that hold, {(rule_id, fact_index): error} of
+        conditions whose evaluation raised). A failing rule never hides the others' answers."""
+        found: set[tuple[str, int]] = set()
+        errors: dict[tuple[str, int], str] = {}
+        for index, fact in enumerate(facts):
+            kind = fact["kind"]
+            matcher = self._matchers.get(kind)
+            if matcher is None:
+                continue
+            match, ids = matcher
+            try:
+                found.update((ids[i], index) for i in match(fact))
+            except Exception:  # noqa: BLE001 - isolate the failing rule below
+                for rule_id, predicate in self._single[kind]:
+                    try:
+                        if predicate(fact):
+                            found.add((rule_id, index))
+                    except Exception as exc:  # noqa: BLE001
+                        errors[(rule_id, index)] = f"{type(exc).__name__}: {exc}"
+        return found, errors
+
     def hits(self, facts: list[dict[str, Any]]) -> set[tuple[str, int]]:
         """Return {(rule_id, fact_index)} for every rule whose condition holds on a fact of its scope."""
-        found: set[tuple[str, int]] = set()
-        for index, fact in enumerate(facts):
-            matcher = self._matchers.get(fact["kind"])
-            if matcher is not None:
-                match, ids = matcher
-                found.update((ids[i], index) for i in match(fact))
-        return found
+        return self.match(facts)[0]
 
     def close(self) -> None:
         """Nothing to release; present so both engines share one surface."""

@@ -80,6 +80,9 @@ def evaluate(
              engine=decision.engine, findings=decision.summary.findings,
              needs_information=decision.summary.needs_information, status=decision.summary.status,
              recorded=recorded, explain=explain_all)
+    if decision.engine_errors:
+        log.error("engine_errors", decision_id=decision.decision_id, count=len(decision.engine_errors),
+                  rules=sorted({e.rule_id for e in decision.engine_errors}))
     explanation = explain(service.evaluator, profile, decision) if explain_all else None
     return EvaluationResult(**dict(decision), recorded=recorded, explanation=explanation)
 
