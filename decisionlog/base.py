@@ -31,7 +31,7 @@ class DecisionRecord:
     ruleset_version: str
     profile_digest: str
     status: str
-    kind: str  # which endpoint produced it: evaluation, batch, compare, cds
+    kind: str  # which endpoint produced it: evaluation, batch, compare, cds, report
     decision: dict[str, Any]
     profile: dict[str, Any] | None = None
 

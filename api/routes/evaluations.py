@@ -160,6 +160,11 @@ def get_decision(
                                                               "value": "3f6c2a0e-8d1b-4f5e-9a7c-2b4d6e8f0a1c"}})],
     service: Service = Depends(get_service),
 ) -> StoredDecision:
+    return load_stored(service, decision_id)
+
+
+def load_stored(service: Service, decision_id: str) -> StoredDecision:
+    """The stored decision, or the 404/503 problem that explains why not."""
     if service.decision_log is None:
         raise HTTPException(404, "the decision log is disabled on this server: decisions are not stored")
     try:

@@ -1,0 +1,194 @@
+"""The report over HTTP, and the page for TA providers.
+
+* ``POST /v1/reports`` — a profile in (JSON, as for ``/v1/evaluations``), the report out:
+  HTML, or Markdown with ``?format=markdown``. Invalid profiles get the usual RFC 9457 problem.
+* ``GET /ui`` — a server-rendered page: paste or upload a profile (it starts from an example
+  with a few risks), press Evaluate, read the report. A plain form post to ``/ui/evaluate``; no
+  JavaScript. Invalid JSON or an invalid profile shows each problem (JSON pointer + reason) on
+  the page with status 422, keeping what the user typed.
+
+Evaluation uses the app's loaded service (``app.state.service``). Nothing submitted is stored;
+logs carry ids and counts, never profile content. HTML answers carry a strict
+Content-Security-Policy (no scripts at all) and ``Cache-Control: no-store``: reports name
+programs and people.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import Path as PathParam
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, Response
+from jinja2 import ChoiceLoader, FileSystemLoader
+from starlette.datastructures import UploadFile
+
+from api.deps import Service, get_service
+from api.logs import log
+from api.problems import Problem, responses
+from engine import Decision, Profile
+from report import build, render_markdown
+from report.html import loader as report_loader
+from report.html import make_environment, template_context
+from api.profiles import check_request_profiles
+from api.recording import record
+from api.routes.evaluations import UUID_PATTERN, load_stored
+from report.inputs import InputProblem, InvalidInput, LoadedProfile, load_profile, unknown_acknowledgements
+
+router = APIRouter(tags=["reports"])
+
+HERE = Path(__file__).resolve().parent.parent
+EXAMPLE_FILE = HERE / "examples" / "ui-example.json"
+MAX_UPLOAD_BYTES = 1_000_000  # a profile of 500 peers is well under this
+MARKDOWN = "text/markdown; charset=utf-8"
+HTML_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+                               "form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+_env = make_environment(ChoiceLoader([FileSystemLoader(HERE / "templates"), report_loader()]))
+
+
+def example_text() -> str:
+    """The example profile the page starts from (the base fixture with a few risks and one
+    acknowledged risk)."""
+    return EXAMPLE_FILE.read_text(encoding="utf-8")
+
+
+def _log(decision: Decision, via: str, fmt: str) -> None:
+    log.info("report", via=via, format=fmt, decision_id=decision.decision_id,
+             ruleset_version=decision.ruleset_version, status=decision.summary.status,
+             findings=decision.summary.findings, needs_information=decision.summary.needs_information)
+
+
+# ---------------------------------------------------------------- POST /v1/reports
+
+
+@router.post(
+    "/v1/reports",
+    response_class=HTMLResponse,
+    summary="Evaluate a profile and return the report",
+    description="Evaluates one program profile (the body of `POST /v1/evaluations`) and returns the report for "
+    "people: program summary, a severity chart, findings by the five Ps and by category with evidence, "
+    "remediation and the cited passage, acknowledged risks, needs-information, and the ruleset version and "
+    "decision id. HTML (self-contained, printable) by default; `format=markdown` for Markdown.",
+    responses={
+        200: {"description": "The report.", "content": {"text/markdown": {"schema": {"type": "string"}}}},
+        422: {"model": Problem, "description": "The profile is invalid; `errors` names each field."},
+    },
+)
+def create_report(
+    profile: Annotated[Profile, Body()],
+    report_format: Annotated[Literal["html", "markdown"], Query(alias="format", description="`html` (default) or `markdown`.")] = "html",
+    service: Service = Depends(get_service),
+) -> Response:
+    check_request_profiles(service.ruleset, profile=(profile, ("body",)))
+    decision = service.evaluator.evaluate(profile)
+    record(service, [(decision, profile)], "report")  # the decision id in the footer can be fetched
+    ctx = build(decision, service.ruleset, profile)
+    _log(decision, "api", report_format)
+    if report_format == "markdown":
+        return Response(render_markdown(ctx), media_type=MARKDOWN, headers={"Cache-Control": "no-store"})
+    html = _env.get_template("report.html.j2").render(**template_context(ctx))
+    return HTMLResponse(html, headers=HTML_HEADERS)
+
+
+@router.get(
+    "/v1/evaluations/{decision_id}/report",
+    response_class=HTMLResponse,
+    summary="The report of a stored decision",
+    description="Renders a decision from the decision log as the report for people (HTML, or Markdown with "
+    "`format=markdown`). The program summary appears only when the server stores profiles; findings, evidence, "
+    "citations, acknowledged risks and needs-information always do.",
+    responses={
+        200: {"description": "The report.", "content": {"text/markdown": {"schema": {"type": "string"}}}},
+        **responses(404, 422, 503),
+    },
+)
+def stored_report(
+    decision_id: Annotated[str, PathParam(pattern=UUID_PATTERN, description="The `decision_id` of an earlier answer.")],
+    report_format: Annotated[Literal["html", "markdown"], Query(alias="format", description="`html` (default) or `markdown`.")] = "html",
+    service: Service = Depends(get_service),
+) -> Response:
+    stored = load_stored(service, decision_id)
+    profile = Profile.model_validate(stored.profile) if stored.profile else None
+    ctx = build(Decision.model_validate(stored.model_dump(include=set(Decision.model_fields))), service.ruleset, profile)
+    _log(stored, "stored", report_format)
+    if report_format == "markdown":
+        return Response(render_markdown(ctx), media_type=MARKDOWN, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(_env.get_template("report.html.j2").render(**template_context(ctx)), headers=HTML_HEADERS)
+
+
+# ---------------------------------------------------------------- the page
+
+
+def _page(request: Request, *, status: int = 200, profile_text: str, ctx=None,
+          problems: list[InputProblem] | None = None, problems_title: str = "") -> HTMLResponse:
+    root = request.scope.get("root_path", "")
+    values = template_context(ctx) if ctx is not None else {"ctx": None}
+    html = _env.get_template("ui.html.j2").render(
+        **values, profile_text=profile_text, problems=problems or [], problems_title=problems_title,
+        action=f"{root}/ui/evaluate", home=f"{root}/ui", docs=f"{root}/docs",
+    )
+    return HTMLResponse(html, status_code=status, headers=HTML_HEADERS)
+
+
+@router.get("/ui", response_class=HTMLResponse, include_in_schema=False)
+def ui(request: Request) -> HTMLResponse:
+    return _page(request, profile_text=example_text())
+
+
+async def _submitted_text(request: Request) -> str:
+    """The profile the user sent: the uploaded file if one was chosen, else the text box.
+    Raises InvalidInput (too large, not UTF-8, no form)."""
+    try:
+        form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_UPLOAD_BYTES)
+    except Exception:  # noqa: BLE001 - malformed or oversized multipart bodies
+        raise InvalidInput([InputProblem("", f"the form could not be read (at most {MAX_UPLOAD_BYTES:,} bytes)")]) from None
+    upload = form.get("profile_file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        data = await upload.read(MAX_UPLOAD_BYTES + 1)
+        if len(data) > MAX_UPLOAD_BYTES:
+            raise InvalidInput([InputProblem("", f"the file is larger than {MAX_UPLOAD_BYTES:,} bytes")])
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput([InputProblem("", f"the file is not UTF-8 text (byte {exc.start})")]) from None
+    text = form.get("profile_json")
+    return text if isinstance(text, str) else ""
+
+
+def _evaluate_page(service: Service, loaded: LoadedProfile):
+    decision = service.evaluator.evaluate(loaded.profile)
+    record(service, [(decision, loaded.profile)], "report")
+    return decision, build(decision, service.ruleset, loaded.profile)
+
+
+@router.post("/ui/evaluate", response_class=HTMLResponse, include_in_schema=False)
+async def ui_evaluate(request: Request, service: Service = Depends(get_service)) -> HTMLResponse:
+    text = ""
+    try:
+        text = await _submitted_text(request)
+        loaded = load_profile(text)
+        problems = unknown_acknowledgements(loaded, service.ruleset)
+        if problems:
+            raise InvalidInput(problems)
+    except InvalidInput as exc:
+        count = len(exc.problems)
+        log.info("report_invalid", via="ui", problems=count)
+        return _page(request, status=422, profile_text=text, problems=exc.problems,
+                     problems_title=f"The profile could not be evaluated: {count} problem{'s' * (count != 1)}")
+    decision, ctx = await run_in_threadpool(_evaluate_page, service, loaded)
+    _log(decision, "ui", "html")
+    return _page(request, profile_text=_pretty(text), ctx=ctx)
+
+
+def _pretty(text: str) -> str:
+    """The submitted JSON, re-indented for editing (it parsed, so this cannot fail)."""
+    return json.dumps(json.loads(text), indent=2, ensure_ascii=False)

@@ -1,0 +1,178 @@
+"""``peercheck batch``: many profiles — a directory of ``*.json`` files or a JSON Lines file —
+evaluated one by one. A bad item is recorded and the batch goes on; the summary comes at the
+end. Inputs over ``PROGRESS_MIN`` items get a progress bar (on stderr, so JSON on stdout stays
+clean).
+
+Errors are reported by JSON pointer and reason only — never with profile content — and an
+unexpected failure on one item is reported by its type alone.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from argparse import Namespace
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator
+
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from cli import FAILED, FINDINGS, INVALID, OK
+from cli.evaluate import failing
+from cli import service
+from cli.terminal import SEVERITY_STYLES, console, err_console
+from engine import Evaluator, LoadError
+from report.format import SEVERITIES
+from report.inputs import InvalidInput, load_profile, unknown_acknowledgements
+
+PROGRESS_MIN = 50
+JSON_SUFFIXES = (".json",)
+
+
+@dataclass(frozen=True)
+class Item:
+    source: str  # file name, or file:line for JSON Lines
+    data: bytes
+
+
+def count_items(path: Path) -> int:
+    if path.is_dir():
+        return sum(1 for p in path.glob("*.json") if p.is_file())
+    if path.suffix.lower() in JSON_SUFFIXES:
+        return 1
+    with path.open("rb") as handle:
+        return sum(1 for line in handle if line.strip())
+
+
+def iter_items(path: Path) -> Iterator[Item]:
+    """A directory: each ``*.json`` file in name order. A ``.json`` file: itself. Any other file:
+    JSON Lines, one profile (or fixture wrapper) per non-blank line."""
+    if path.is_dir():
+        for p in sorted(q for q in path.glob("*.json") if q.is_file()):
+            try:
+                yield Item(p.name, p.read_bytes())
+            except OSError:
+                yield Item(p.name, b"")
+    elif path.suffix.lower() in JSON_SUFFIXES:
+        yield Item(path.name, path.read_bytes())
+    else:
+        with path.open("rb") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    yield Item(f"{path.name}:{number}", line)
+
+
+def evaluate_item(item: Item, evaluator: Evaluator, fail_on: str | None) -> dict[str, Any]:
+    """One item's result; never raises."""
+    try:
+        loaded = load_profile(item.data)
+        problems = unknown_acknowledgements(loaded, evaluator.ruleset)
+        if problems:
+            raise InvalidInput(problems)
+        decision = evaluator.evaluate(loaded.profile)
+    except InvalidInput as exc:
+        return {"source": item.source, "ok": False, "error": "invalid",
+                "problems": [{"pointer": p.pointer, "detail": p.detail} for p in exc.problems]}
+    except Exception as exc:  # noqa: BLE001 - one bad item never stops the batch
+        return {"source": item.source, "ok": False, "error": "failed",
+                "problems": [{"pointer": "", "detail": f"evaluation failed ({type(exc).__name__})"}]}
+    return {"source": item.source, "ok": True, "failing": failing(decision, fail_on),
+            "decision": decision.model_dump(mode="json")}
+
+
+def summarise(results: list[dict[str, Any]], fail_on: str | None) -> dict[str, Any]:
+    done = [r for r in results if r["ok"]]
+    by_status = {"needs_attention": 0, "incomplete": 0, "pass": 0}
+    by_severity = {s: 0 for s in SEVERITIES}
+    for r in done:
+        summary = r["decision"]["summary"]
+        by_status[summary["status"]] += 1
+        for s, n in summary["by_severity"].items():
+            by_severity[s] = by_severity.get(s, 0) + n
+    return {
+        "items": len(results), "evaluated": len(done),
+        "invalid": sum(1 for r in results if not r["ok"] and r["error"] == "invalid"),
+        "failed": sum(1 for r in results if not r["ok"] and r["error"] == "failed"),
+        "by_status": by_status, "open_findings_by_severity": by_severity,
+        "fail_on": fail_on, "failing": sum(1 for r in done if r["failing"]),
+    }
+
+
+def run_batch(args: Namespace) -> int:
+    err = err_console()
+    path = Path(args.input)
+    if not path.exists():
+        err.print(f"no such file or directory: {args.input}", markup=False)
+        return INVALID
+    try:
+        evaluator = service.build_evaluator(args.engine)
+    except (LoadError, ImportError, ValueError) as exc:
+        err.print(f"PeerCheck could not start: {exc}", markup=False)
+        return FAILED
+
+    total = count_items(path)
+    results: list[dict[str, Any]] = []
+    if total > PROGRESS_MIN:
+        columns = (TextColumn("evaluating"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=err, transient=False) as progress:
+            task = progress.add_task("batch", total=total)
+            for item in iter_items(path):
+                results.append(evaluate_item(item, evaluator, args.fail_on))
+                progress.advance(task)
+    else:
+        results = [evaluate_item(item, evaluator, args.fail_on) for item in iter_items(path)]
+
+    summary = summarise(results, args.fail_on)
+    if args.format == "json":
+        sys.stdout.write(json.dumps({"summary": summary, "items": results}, indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_batch(results, summary)
+    if summary["invalid"] or summary["failed"]:
+        return INVALID
+    return FINDINGS if summary["failing"] else OK
+
+
+SHORT = {"critical": "Crit", "high": "High", "medium": "Med", "low": "Low", "info": "Info"}
+
+
+def print_batch(results: list[dict[str, Any]], summary: dict[str, Any]) -> None:
+    """One row per item (open findings by severity), then each failed item's problems, then
+    the summary line."""
+    out = console()
+    table = Table(title="PeerCheck batch", expand=True)
+    table.add_column("Input", overflow="fold", ratio=1)
+    table.add_column("Status", no_wrap=True)
+    for s in SEVERITIES:
+        table.add_column(SHORT[s], justify="right", no_wrap=True)
+    table.add_column("Needs info", justify="right")
+    table.add_column("Decision", no_wrap=True)
+    failed = [r for r in results if not r["ok"]]
+    for r in results:
+        if not r["ok"]:
+            table.add_row(Text(r["source"]), Text(r["error"], style="bold red"), *[""] * len(SEVERITIES), "",
+                          Text("see below", style="dim"))
+            continue
+        d = r["decision"]
+        s = d["summary"]
+        style = {"needs_attention": "bold red", "incomplete": "yellow", "pass": "green"}[s["status"]]
+        table.add_row(Text(r["source"]), Text(s["status"], style=style),
+                      *[Text(str(s["by_severity"].get(sev, 0)), style=SEVERITY_STYLES[sev] if s["by_severity"].get(sev) else "dim")
+                        for sev in SEVERITIES],
+                      Text(str(s["needs_information"])), Text(d["decision_id"]))
+    out.print(table)
+    if failed:
+        out.print(Text(f"Problems ({len(failed)} item(s) not evaluated):", style="bold red"))
+        for r in failed:
+            for p in r["problems"]:
+                out.print(Text.assemble("  ", (r["source"], "bold"), "  ", p["pointer"] or "(document)", ": ", p["detail"]),
+                          soft_wrap=True)
+    st = summary["by_status"]
+    line = (f"{summary['items']} item(s): {summary['evaluated']} evaluated "
+            f"({st['needs_attention']} need attention, {st['incomplete']} incomplete, {st['pass']} pass), "
+            f"{summary['invalid']} invalid, {summary['failed']} failed")
+    if summary["fail_on"]:
+        line += f"; {summary['failing']} with an open finding at or above {summary['fail_on']}"
+    out.print(Text(line, style="bold"))

@@ -1,0 +1,99 @@
+"""``peercheck evaluate`` and ``peercheck validate``: one profile file in, a decision (or its
+schema problems) out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from argparse import Namespace
+from pathlib import Path
+
+from cli import FAILED, FINDINGS, INVALID, OK
+from cli import service
+from cli.terminal import console, err_console, print_decision, print_problems
+from engine import Decision, LoadError
+from report import artifact_uri, build, render
+from report.format import at_least
+from report.inputs import InputProblem, InvalidInput, LoadedProfile, load_profile, unknown_acknowledgements
+
+FORMATS = ("table", "json", "markdown", "html", "sarif")
+
+
+def read_document(path: str) -> bytes:
+    """The file's bytes ('-' = standard input). Raises InvalidInput for a file that cannot be read."""
+    if path == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise InvalidInput([InputProblem("", f"cannot read the file: {exc.strerror}")]) from None
+
+
+def read_profile(path: str) -> LoadedProfile:
+    return load_profile(read_document(path))
+
+
+def failing(decision: Decision, fail_on: str | None) -> bool:
+    """An open (not acknowledged) finding at or above ``fail_on``."""
+    levels = at_least(fail_on)
+    return any(f.severity in levels and f.acknowledged is None for f in decision.findings)
+
+
+def run_validate(args: Namespace) -> int:
+    try:
+        loaded = read_profile(args.profile)
+    except InvalidInput as exc:
+        print_problems(err_console(), args.profile, exc.problems)
+        return INVALID
+    p = loaded.profile
+    where = " (inside a fixture's \"profile\" key)" if loaded.base_pointer else ""
+    console().print(f"valid profile{where}: schema {p.schema_version}, {len(p.peers)} peer position(s)", markup=False)
+    return OK
+
+
+def run_evaluate(args: Namespace) -> int:
+    err = err_console()
+    try:
+        loaded = read_profile(args.profile)
+    except InvalidInput as exc:
+        print_problems(err, args.profile, exc.problems)
+        return INVALID
+    try:
+        evaluator = service.build_evaluator(args.engine)
+    except (LoadError, ImportError, ValueError) as exc:
+        err.print(f"PeerCheck could not start: {exc}", markup=False)
+        return FAILED
+    problems = unknown_acknowledgements(loaded, evaluator.ruleset)
+    if problems:
+        print_problems(err, args.profile, problems)
+        return INVALID
+
+    profile = loaded.profile
+    decision = evaluator.evaluate(profile)
+    outcomes = evaluator.outcomes(profile) if args.explain else None
+    ruleset = evaluator.ruleset
+
+    if args.format == "table":
+        if args.output:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                print_decision(console(handle, plain=True), build(decision, ruleset, profile, outcomes), args.explain)
+        else:
+            print_decision(console(), build(decision, ruleset, profile, outcomes), args.explain)
+    else:
+        if args.format == "json":
+            body = decision.model_dump(mode="json")
+            if outcomes is not None:
+                body["outcomes"] = [o.model_dump(mode="json") for o in outcomes]
+            text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
+        else:
+            artifact = artifact_uri(args.profile) if args.profile != "-" else None
+            text = render(decision, ruleset, args.format, profile=profile, outcomes=outcomes,
+                          artifact=artifact, base_pointer=loaded.base_pointer)
+        if args.output:
+            Path(args.output).write_text(text, encoding="utf-8")
+        else:
+            sys.stdout.write(text)
+    if args.output:
+        s = decision.summary
+        err.print(f"wrote {args.format} to {args.output}: {s.status}, {s.findings} open finding(s)", markup=False)
+    return FINDINGS if failing(decision, args.fail_on) else OK

@@ -1,0 +1,74 @@
+"""Plain-text wording shared by every renderer (Markdown, HTML, SARIF, the terminal).
+
+One place decides how a value, a severity, one of the five Ps or a subject reads, so the
+report, the CLI table and the SARIF log never describe the same finding in different words.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from engine.spec import FiveP, Severity
+
+SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)  # critical first
+
+SEVERITY_LABELS = {s: s.capitalize() for s in SEVERITIES}
+
+FIVE_P_LABELS = {
+    FiveP.promote.value: "Promote",
+    FiveP.prepare.value: "Prepare",
+    FiveP.plan.value: "Plan",
+    FiveP.produce_policies.value: "Produce policies",
+    FiveP.provide_supervision.value: "Provide supervision",
+}
+
+STATUS_LABELS = {
+    "needs_attention": "Needs attention",
+    "incomplete": "Incomplete",
+    "pass": "Pass",
+}
+
+STATUS_EXPLAINED = {
+    "needs_attention": "At least one open finding of medium severity or above.",
+    "incomplete": "No open finding of medium severity or above, but some rules need more information.",
+    "pass": "No open finding of medium severity or above, and every rule could be judged.",
+}
+
+
+# Codes whose words are not simply the code with spaces (acronyms, names).
+SPECIAL_LABELS = {
+    "cossap": "COSSAP",
+    "sor": "SOR (State Opioid Response)",
+    "medicaid": "Medicaid",
+    "barc_10": "BARC-10",
+    "ras": "RAS",
+    "rpi": "RPI",
+}
+
+
+def humanise(code: str) -> str:
+    """``treatment_court`` -> ``Treatment court``: enum codes as words (acronyms kept)."""
+    return SPECIAL_LABELS.get(code) or code.replace("_", " ").capitalize()
+
+
+def value_text(value: Any) -> str:
+    """A profile or fact value as a reader sees it: unknowns say so, lists read as lists."""
+    if value is None:
+        return "unknown"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return ", ".join(value_text(v) for v in value) if value else "none"
+    if isinstance(value, (int, float, str)):
+        return str(value)
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def at_least(threshold: str | None) -> set[str]:
+    """The severities at or above ``threshold`` (none when it is None)."""
+    if threshold is None:
+        return set()
+    return set(SEVERITIES[: SEVERITIES.index(threshold) + 1])
