@@ -31,7 +31,8 @@ VOLATILE = {"decision_id", "evaluated_at", "engine", "recorded", "explanation"}
 
 @dataclass
 class LoadResult:
-    requests: int = 0
+    requests: int = 0  # after warm-up
+    warmup_requests: int = 0
     server_errors: int = 0
     other_errors: list[str] = field(default_factory=list)
     cross_talk: int = 0
@@ -89,7 +90,7 @@ def reference_answers(profiles: list[dict]) -> list[dict]:
 
 
 def drive(url: str, profiles: list[dict], expected: list[dict], clients: int, total: int,
-          pid: int | None = None, warmup: int = 500) -> LoadResult:
+          pid: int | None = None, warmup: int = 4000) -> LoadResult:
     result = LoadResult()
     lock = threading.Lock()
 
@@ -107,20 +108,10 @@ def drive(url: str, profiles: list[dict], expected: list[dict], clients: int, to
             if body != expected[i]:
                 result.cross_talk += 1
 
-    with httpx.Client(timeout=30) as client:
-        for n in range(min(warmup, total)):
-            one(client, n % len(profiles))
-    result.requests = 0
-    if pid:
-        result.rss_warm_kb = rss_kb(pid)
-
-    per_client = total // clients
-    started = time.perf_counter()
-
-    def worker(seed: int) -> None:
+    def worker(seed: int, count: int) -> None:
         rng = random.Random(seed)
         with httpx.Client(timeout=30) as client:
-            for _ in range(per_client):
+            for _ in range(count):
                 try:
                     one(client, rng.randrange(len(profiles)))
                 except httpx.HTTPError as exc:
@@ -128,11 +119,21 @@ def drive(url: str, profiles: list[dict], expected: list[dict], clients: int, to
                         result.requests += 1
                         result.other_errors.append(f"transport: {type(exc).__name__}")
 
-    threads = [threading.Thread(target=worker, args=(seed,)) for seed in range(clients)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    def run(count_per_client: int, seed_base: int) -> None:
+        threads = [threading.Thread(target=worker, args=(seed_base + n, count_per_client)) for n in range(clients)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+
+    # Warm-up at the same concurrency: the server's thread pool, connections and caches reach
+    # their working size before the baseline RSS is read.
+    run(max(1, warmup // clients), 10_000)
+    result.warmup_requests, result.requests = result.requests, 0  # errors keep counting across both
+    if pid:
+        result.rss_warm_kb = rss_kb(pid)
+    started = time.perf_counter()
+    run(total // clients, 0)
     result.seconds = time.perf_counter() - started
     if pid:
         result.rss_end_kb = rss_kb(pid)
@@ -168,7 +169,7 @@ def main() -> None:
             process.terminate()
             process.wait(timeout=30)
     growth = result.rss_growth
-    print(f"requests {result.requests}, 5xx {result.server_errors}, other errors {len(result.other_errors)}, "
+    print(f"requests {result.requests} (+{result.warmup_requests} warm-up), 5xx {result.server_errors}, other errors {len(result.other_errors)}, "
           f"cross-talk {result.cross_talk}, {result.requests / result.seconds:,.0f} req/s over {result.seconds:.1f} s")
     if growth is not None:
         print(f"server RSS after warm-up {result.rss_warm_kb / 1024:.1f} MiB, at end {result.rss_end_kb / 1024:.1f} MiB "

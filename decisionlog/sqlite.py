@@ -39,6 +39,10 @@ CREATE INDEX IF NOT EXISTS decisions_profile_digest ON decisions (profile_digest
 """
 
 
+READER_CACHE_KIB = 256
+WRITER_CACHE_KIB = 2048
+
+
 class SQLiteLog(DecisionLog):
     name = "sqlite"
 
@@ -52,13 +56,37 @@ class SQLiteLog(DecisionLog):
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
         self._schema_ready = False
+        self._writer_conn: sqlite3.Connection | None = None
 
     # ------------------------------------------------------------ connections
 
     def _connection(self) -> sqlite3.Connection:
+        """This thread's connection, for reads (small page cache: one per pool thread)."""
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             return conn
+        conn = self._open(cache_kib=READER_CACHE_KIB)
+        self._local.conn = conn
+        with self._connections_lock:
+            self._connections.append(conn)
+        return conn
+
+    def _writer(self) -> sqlite3.Connection:
+        """The one connection all writes go through (call with the write lock held): writes are
+        serialised anyway, and one connection keeps one page cache however many threads write."""
+        if self._writer_conn is None:
+            self._writer_conn = self._open(cache_kib=WRITER_CACHE_KIB)
+        return self._writer_conn
+
+    def _drop_writer(self) -> None:
+        conn, self._writer_conn = self._writer_conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except sqlite3.Error:
+                pass
+
+    def _open(self, cache_kib: int) -> sqlite3.Connection:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # check_same_thread=False only so close() can run at shutdown; each connection is used by one thread.
@@ -70,6 +98,7 @@ class SQLiteLog(DecisionLog):
             if str(mode).lower() != "wal":
                 raise LogUnavailable(f"{self.path}: WAL mode not available (journal_mode={mode})")
             conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(f"PRAGMA cache_size=-{cache_kib}")
             if not self._schema_ready:
                 with self._write_lock:
                     conn.executescript(SCHEMA)
@@ -81,9 +110,6 @@ class SQLiteLog(DecisionLog):
         except LogUnavailable:
             conn.close()
             raise
-        self._local.conn = conn
-        with self._connections_lock:
-            self._connections.append(conn)
         return conn
 
     def _drop_connection(self) -> None:
@@ -103,7 +129,8 @@ class SQLiteLog(DecisionLog):
     # ------------------------------------------------------------ the interface
 
     def start(self) -> None:
-        self._connection()
+        with self._write_lock:
+            self._writer()
         self._last_prune = time.monotonic()
         self.prune()
 
@@ -117,7 +144,7 @@ class SQLiteLog(DecisionLog):
             for r in records
         ]
         with self._write_lock:
-            conn = self._connection()
+            conn = self._writer()
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.executemany(
@@ -128,7 +155,7 @@ class SQLiteLog(DecisionLog):
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 _rollback(conn)
-                self._drop_connection()
+                self._drop_writer()
                 raise LogUnavailable(f"cannot write {self.path}: {exc}") from exc
         self.prune_if_due()
 
@@ -157,14 +184,16 @@ class SQLiteLog(DecisionLog):
         if cutoff is None:
             return 0
         with self._write_lock:
-            conn = self._connection()
+            conn = self._writer()
             try:
                 return conn.execute("DELETE FROM decisions WHERE logged_at < ?", (cutoff,)).rowcount
             except sqlite3.Error as exc:
-                self._drop_connection()
+                self._drop_writer()
                 raise LogUnavailable(f"cannot prune {self.path}: {exc}") from exc
 
     def close(self) -> None:
+        with self._write_lock:
+            self._drop_writer()
         with self._connections_lock:
             connections, self._connections = self._connections, []
         for conn in connections:

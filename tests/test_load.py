@@ -12,7 +12,7 @@ def test_concurrent_clients_get_their_own_answers():
     port = free_port()
     server = start_server(port)
     try:
-        result = drive(f"http://127.0.0.1:{port}", profiles, expected, clients=8, total=2000, pid=server.pid, warmup=200)
+        result = drive(f"http://127.0.0.1:{port}", profiles, expected, clients=8, total=2000, pid=server.pid, warmup=400)
     finally:
         server.terminate()
         server.wait(timeout=30)
