@@ -7,7 +7,6 @@ machine."""
 
 from __future__ import annotations
 
-import json
 import platform
 import random
 import sys
@@ -69,6 +68,28 @@ def main() -> None:
         print(f"{name:<15}{full:>22,.0f}{evaluation:>22,.0f}{matching:>20,.0f}")
     ratio = [a / b for a, b in zip(results["interpreter"], results["durable_rules"])]
     print(f"{'ratio':<15}{ratio[0]:>22.2f}{ratio[1]:>22.2f}{ratio[2]:>20.2f}")
+    memory(ruleset, raw)
+
+
+def rss_mib() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def memory(ruleset, raw: list[dict], total: int = 100_000) -> None:
+    """RSS after a warm-up of 10,000 evaluations, and after 100,000 more (default engine)."""
+    evaluator = Evaluator(ruleset, make_engine("interpreter", ruleset))
+    for i in range(10_000):
+        evaluator.evaluate(Profile.model_validate(raw[i % len(raw)]))
+    warm = rss_mib()
+    started = time.perf_counter()
+    for i in range(total):
+        evaluator.evaluate(Profile.model_validate(raw[i % len(raw)]))
+    end = rss_mib()
+    print(f"memory: RSS {warm:.1f} MiB after warm-up, {end:.1f} MiB after {total:,} more evaluations "
+          f"({(end - warm) / warm:+.1%}); {total / (time.perf_counter() - started):,.0f} evaluations/s")
 
 
 if __name__ == "__main__":
