@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+import uuid
 
 import structlog
 
@@ -36,3 +38,40 @@ def configure(level: str = "INFO", json: bool = True) -> None:
 
 
 log = structlog.get_logger("peercheck")
+
+
+class RequestLog:
+    """Plain ASGI middleware: a request id (the caller's ``X-Request-ID`` if sane, else new) bound
+    to every log line of the request and echoed in the response, and one ``request`` line with
+    method, path, status and duration — never the body."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        request_id = None
+        for key, value in scope.get("headers", ()):
+            if key == b"x-request-id":
+                request_id = value.decode("latin-1")
+                break
+        if not request_id or len(request_id) > 64 or not request_id.isprintable():
+            request_id = uuid.uuid4().hex
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message = {**message, "headers": [*message.get("headers", ()), (b"x-request-id", request_id.encode())]}
+            await send(message)
+
+        structlog.contextvars.bind_contextvars(request_id=request_id)
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+            log.info("request", request_id=request_id, method=scope["method"], path=scope["path"],
+                     status=status, duration_ms=round((time.perf_counter() - started) * 1000, 2))

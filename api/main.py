@@ -8,17 +8,14 @@ service never starts half-loaded.
 
 from __future__ import annotations
 
-import time
-import uuid
 from contextlib import asynccontextmanager
 
-import structlog
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 
 from api import problems
 from api.guards import KeyGuard, StrictJSON
 from api.deps import Service
-from api.logs import configure, log
+from api.logs import RequestLog, configure, log
 from api.routes import catalog, cds, evaluations, health, pages, rules
 from api.settings import Settings
 from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
@@ -99,21 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(StrictJSON, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit)
 
-    @app.middleware("http")
-    async def request_log(request: Request, call_next):
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-        if len(request_id) > 64 or not request_id.isprintable():
-            request_id = uuid.uuid4().hex
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        try:
-            response = await call_next(request)
-        finally:
-            structlog.contextvars.unbind_contextvars("request_id")
-        response.headers["x-request-id"] = request_id
-        log.info("request", request_id=request_id, method=request.method, path=request.url.path,
-                 status=response.status_code, duration_ms=round((time.perf_counter() - started) * 1000, 2))
-        return response
+    app.add_middleware(RequestLog)  # outermost: guard answers are logged too
 
     log.info("started", ruleset_version=ruleset.version, rules=len(ruleset.rules), engine=settings.engine,
              decision_log=store.name if store else "disabled")

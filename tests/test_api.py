@@ -201,3 +201,18 @@ def test_schema_1_0_profiles_stay_valid(client):
     old["policies"] = {k: old["policies"][k] for k in ("written_job_description", "consent_protocol", "safety_protocol")}
     assert client.post("/v1/evaluations", json=old).status_code == 200
     assert client.post("/v1/evaluations", json={**old, "schema_version": "1.1"}).status_code == 200
+
+
+def test_request_id_is_echoed_and_bound_to_the_logs(capfd):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+
+    client = TestClient(create_app())
+    response = client.post("/v1/evaluations", json=BASE_PROFILE, headers={"x-request-id": "req-42"})
+    assert response.headers["x-request-id"] == "req-42"
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+    events = {line["event"]: line for line in lines if line.get("request_id") == "req-42"}
+    assert {"evaluated", "request"} <= set(events)
+    assert events["request"]["status"] == 200
+    assert client.get("/healthz", headers={"x-request-id": "x" * 500}).headers["x-request-id"] != "x" * 500
