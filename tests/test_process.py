@@ -37,7 +37,8 @@ def test_kill_9_loses_no_acknowledged_decision(tmp_path):
     threads = [threading.Thread(target=stream) for _ in range(4)]
     for t in threads:
         t.start()
-    while len(acknowledged) < 300:
+    deadline = time.time() + 120
+    while len(acknowledged) < 300 and time.time() < deadline:
         time.sleep(0.01)
     os.kill(server.pid, signal.SIGKILL)
     server.wait(timeout=10)
