@@ -44,17 +44,11 @@ def _serve(port: int, data_dir: str) -> None:
 
 
 def start(port: int) -> multiprocessing.Process:
+    from bench.load import wait_healthy
+
     process = multiprocessing.get_context("spawn").Process(target=_serve, args=(port, tempfile.mkdtemp()), daemon=True)
     process.start()
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    process.kill()
-    raise RuntimeError("server did not start")
+    return wait_healthy(port, process)
 
 
 def measure(url: str, bodies: list[bytes], clients: int, per_client: int) -> tuple[float, float, float]:

@@ -60,7 +60,12 @@ def start_server(port: int, env: dict[str, str] | None = None) -> subprocess.Pop
         cwd=ROOT, env={**os.environ, "PEERCHECK_LOG_LEVEL": "WARNING", **(env or {})},
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
-    deadline = time.time() + 30
+    return wait_healthy(port, process)
+
+
+def wait_healthy(port: int, process, seconds: float = 30):
+    """Return ``process`` once /healthz answers on ``port``; kill it and raise after ``seconds``."""
+    deadline = time.time() + seconds
     while time.time() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
