@@ -335,6 +335,7 @@ def _peer_label(fact: dict[str, Any], subject: Subject) -> str:
     return f"{name} ({fact['peer_title']})"
 
 
+_SINGLE_SOURCE = {n for n, f in VOCABULARY.items() if len(f.sources) == 1 and "*" not in f.sources[0]}
 _FIXED = {n: list(f.sources) for n, f in VOCABULARY.items() if not any("{i}" in p or "*" in p for p in f.sources)}
 
 
@@ -367,10 +368,13 @@ def _acknowledge(findings: list[Finding], profile: Profile) -> None:
 
 def _missing_pointers(fields: list[str], fact: dict[str, Any], profile: Profile) -> list[str]:
     """The profile fields to fill in: of each missing fact field's sources, those that are absent
-    (caseload per FTE needs the FTE only when the caseload is known)."""
+    (caseload per FTE needs the FTE only when the caseload is known). A field with one source
+    names that source whatever it holds, so only multi-source fields look at the profile."""
     if not fields:
         return []
     candidates = _pointers(fields, fact)
+    if all(name in _SINGLE_SOURCE for name in fields):
+        return candidates
     absent = [p for p in candidates if _resolve(profile, p) is None]
     return absent or candidates
 
