@@ -15,6 +15,7 @@ from pydantic import BaseModel, Field
 
 from engine.catalog import Citation
 from engine.facts import VOCABULARY
+from engine.interpreter import compile_triage
 from engine.profile import Profile
 from engine.ruleset import LABELLED_LISTS, CompiledRule, Ruleset
 from engine.spec import SEVERITY_RANK, FiveP, Severity
@@ -125,6 +126,7 @@ class Decision(BaseModel):
 
 
 ATTENTION = {"critical", "high", "medium"}
+_NO_HITS: frozenset[str] = frozenset()
 
 
 def profile_digest(profile: Profile) -> str:
@@ -147,6 +149,12 @@ class Evaluator:
             for r in ruleset.rules
         }
         self._labels = {a.code: a.label for a in ruleset.activities.activities}
+        self._position = {rule.id: i for i, rule in enumerate(ruleset.rules)}
+        self._triage: dict[str, tuple[list[CompiledRule], Any]] = {}
+        for scope in ("program", "peer"):
+            in_scope = [r for r in ruleset.rules if r.spec.scope == scope]
+            self._triage[scope] = (in_scope, compile_triage(
+                [(r.id, r.applies_when is not None, r.required, r.applies_required) for r in in_scope]))
 
     def outcomes(self, profile: Profile) -> list["RuleOutcome"]:
         """Every rule's outcome on every subject in its scope: what was checked, not only what failed."""
@@ -180,6 +188,31 @@ class Evaluator:
                     if everything or outcome != "passed":
                         yield rule, fact, outcome, missing
 
+    def _reported(self, facts: list[dict[str, Any]], hits: set[tuple[str, int]],
+                  errors: dict[tuple[str, int], str]):
+        """What a decision reports — fired, needs information, error — in rule order, skipping
+        certain passes through the compiled triage (the hot path of ``evaluate``)."""
+        if errors:  # rare: take the plain route, which knows about errors
+            yield from self._judged(facts, hits, errors)
+            return
+        hit_ids: dict[int, set[str]] = {}
+        for rule_id, index in hits:
+            hit_ids.setdefault(index, set()).add(rule_id)
+        reported = []
+        for index, fact in enumerate(facts):
+            in_scope, triage = self._triage[fact["kind"]]
+            for k, fired in triage(fact, hit_ids.get(index, _NO_HITS)):
+                rule = in_scope[k]
+                if fired:
+                    reported.append((self._position[rule.id], index, rule, fact, "fired", []))
+                else:
+                    outcome, missing = judge(rule, fact, index, hits)
+                    if outcome in ("fired", "needs_information"):
+                        reported.append((self._position[rule.id], index, rule, fact, outcome, missing))
+        reported.sort(key=lambda r: (r[0], r[1]))
+        for _, _, rule, fact, outcome, missing in reported:
+            yield rule, fact, outcome, missing
+
     def evaluate(self, profile: Profile) -> Decision:
         facts = self.ruleset.facts.build(profile)
         hits, errors = self.engine.match(facts)
@@ -187,7 +220,7 @@ class Evaluator:
         needs: list[NeedsInformation] = []
         failed: list[EngineError] = []
         subjects = _Subjects(profile)
-        for rule, fact, outcome, missing in self._judged(facts, hits, errors):
+        for rule, fact, outcome, missing in self._reported(facts, hits, errors):
             if outcome == "error":
                 failed.append(EngineError.model_construct(rule_id=rule.id, subject=subjects.of(fact), error=missing[0]))
             elif outcome == "fired":

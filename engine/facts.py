@@ -100,6 +100,10 @@ for _name, _field in Policies.model_fields.items():
 for _name, _field in Hiring.model_fields.items():
     VOCABULARY[f"hiring_{_name}"] = _f("boolean", P, f"/hiring/{_name}", _field.description or _name)
 
+_POLICY_FACT = {name: f"policy_{name}" for name in Policies.model_fields}
+_HIRING_FACT = {name: f"hiring_{name}" for name in Hiring.model_fields}
+_CLASS_LISTS = [(f"duties_{c.value}", f"duties_{c.value}_count", c.value) for c in Classification]
+
 FIELD_TYPES: dict[str, dict[str, FieldType]] = {
     "program": {name: f.type for name, f in VOCABULARY.items() if f.scope == P},
     "peer": {name: f.type for name, f in VOCABULARY.items()},
@@ -195,12 +199,13 @@ class FactBuilder:
                [None if p.pay_basis is None or (p.pay_basis.value == "hourly_contract" and p.benefits is None) else 1 for p in peers])
         _count(fact, "peers_below_living_wage", [p.living_wage is False for p in peers], [p.living_wage for p in peers])
         if profile.policies is not None:
-            for name, value in profile.policies:
+            for name, value in profile.policies.__dict__.items():  # plain attribute dict: fast
                 if value is not None:
-                    fact[f"policy_{name}"] = [v.value for v in value] if isinstance(value, list) else value
+                    fact[_POLICY_FACT[name]] = [v.value for v in value] if isinstance(value, list) else value
         if profile.hiring is not None:
-            for name, value in profile.hiring:
-                _put(fact, f"hiring_{name}", value)
+            for name, value in profile.hiring.__dict__.items():
+                if value is not None:
+                    fact[_HIRING_FACT[name]] = value
         return fact
 
     def _add_peer(self, fact: dict[str, Any], peer) -> None:
@@ -221,10 +226,13 @@ class FactBuilder:
         if peer.duties is not None:
             duties = list(peer.duties)
             fact["duties"] = duties
-            for cls in Classification:
-                chosen = [d for d in duties if self._classes[d] == cls.value and d not in self._generic_skip]
-                fact[f"duties_{cls.value}"] = chosen
-                fact[f"duties_{cls.value}_count"] = len(chosen)
+            by_class: dict[str, list[str]] = {value: [] for _, _, value in _CLASS_LISTS}
+            for duty in duties:
+                if duty not in self._generic_skip:
+                    by_class[self._classes[duty]].append(duty)
+            for list_name, count_name, value in _CLASS_LISTS:
+                fact[list_name] = by_class[value]
+                fact[count_name] = len(by_class[value])
             unlawful = [d for d in duties if d in self._unlawful]
             fact["duties_unlawful"] = unlawful
             fact["duties_unlawful_count"] = len(unlawful)

@@ -114,6 +114,32 @@ def compile_certainly_false(node: dict[str, Any]) -> Predicate:
     return _build("certainly_false", [f"return bool({' or '.join(parts)})"])
 
 
+def compile_triage(entries: list[tuple[str, bool, tuple[str, ...], tuple[str, ...]]]) -> Callable:
+    """A conservative pre-filter over one scope's rules, for evaluation's hot path.
+
+    ``entries``: per rule (rule id, has applies_when, required fields, applies fields). The
+    function ``triage(f, h)`` — ``f`` a fact, ``h`` the ids the engine hit on it — returns
+    ``[(k, fired)]``: ``fired`` True for a hit, False for a rule whose outcome needs the full
+    judgement (engine.evaluate.judge). Rules left out are certainly passed (no hit, every input
+    known) or not applicable (applicability known and false): nothing to report."""
+    body = ["out = []"]
+    for k, (rule_id, has_applies, required, applies) in enumerate(entries):
+        known = " and ".join(f"{name!r} in f" for name in required) or "True"
+        body.append(f"if {rule_id!r} in h: out.append(({k}, True))")
+        if not has_applies:
+            body.append(f"elif not ({known}): out.append(({k}, False))")
+        else:
+            applies_known = " and ".join(f"{name!r} in f" for name in applies) or "True"
+            body.append(f"elif {rule_id + '/applies'!r} in h:")
+            body.append(f"    if not ({known}): out.append(({k}, False))")
+            body.append(f"elif not ({applies_known}): out.append(({k}, False))")
+    body.append("return out")
+    source = "def triage(f, h):\n" + "\n".join(f"    {line}" for line in body)
+    namespace: dict[str, Any] = {}
+    exec(compile(source, "<peercheck:triage>", "exec"), namespace)  # noqa: S102 - ids and field names from checked rules
+    return namespace["triage"]
+
+
 class Interpreter:
     """The default engine: one compiled function per scope, no shared mutable state, thread-safe."""
 
