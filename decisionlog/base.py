@@ -7,7 +7,7 @@ import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import structlog
 
@@ -43,6 +43,44 @@ class StoredDecision:
     logged_at: datetime
     decision: dict[str, Any]
     profile: dict[str, Any] | None
+
+
+class ThreadConnections:
+    """One database connection per thread (drivers forbid sharing them), remembered so that all
+    can be closed at shutdown. ``close`` closes one connection, swallowing the driver's errors."""
+
+    def __init__(self, close: Callable[[Any], None]):
+        self._close = close
+        self._local = threading.local()
+        self._all: list[Any] = []
+        self._lock = threading.Lock()
+
+    def current(self) -> Any:
+        return getattr(self._local, "conn", None)
+
+    def remember(self, conn: Any) -> Any:
+        self._local.conn = conn
+        with self._lock:
+            self._all.append(conn)
+        return conn
+
+    def drop(self) -> None:
+        """Forget and close this thread's connection after an error; the next call starts afresh."""
+        conn = self.current()
+        self._local.conn = None
+        if conn is None:
+            return
+        with self._lock:
+            if conn in self._all:
+                self._all.remove(conn)
+        self._close(conn)
+
+    def close_all(self) -> None:
+        with self._lock:
+            connections, self._all = self._all, []
+        for conn in connections:
+            self._close(conn)
+        self._local = threading.local()
 
 
 class DecisionLog(ABC):

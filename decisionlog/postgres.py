@@ -15,7 +15,7 @@ from typing import Sequence
 import psycopg
 from psycopg.types.json import Jsonb
 
-from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision
+from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections
 
 CONNECT_TIMEOUT_S = 5
 
@@ -42,14 +42,12 @@ class PostgresLog(DecisionLog):
     def __init__(self, url: str, retention_days: int, prune_interval_s: float = 3600.0):
         super().__init__(retention_days, prune_interval_s)
         self._url = url
-        self._local = threading.local()
-        self._connections: list[psycopg.Connection] = []
-        self._connections_lock = threading.Lock()
+        self._threads = ThreadConnections(_close_quietly)
         self._schema_lock = threading.Lock()
         self._schema_ready = False
 
     def _connection(self) -> psycopg.Connection:
-        conn = getattr(self._local, "conn", None)
+        conn = self._threads.current()
         if conn is not None and not conn.closed:
             return conn
         try:
@@ -62,23 +60,7 @@ class PostgresLog(DecisionLog):
         except psycopg.Error as exc:
             state = f" (SQLSTATE {exc.sqlstate})" if exc.sqlstate else ""
             raise LogUnavailable(f"cannot use PostgreSQL: {type(exc).__name__}{state}") from exc
-        self._local.conn = conn
-        with self._connections_lock:
-            self._connections.append(conn)
-        return conn
-
-    def _drop_connection(self) -> None:
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is None:
-            return
-        with self._connections_lock:
-            if conn in self._connections:
-                self._connections.remove(conn)
-        try:
-            conn.close()
-        except psycopg.Error:
-            pass
+        return self._threads.remember(conn)
 
     def _run(self, what: str, work):
         conn = self._connection()
@@ -87,7 +69,7 @@ class PostgresLog(DecisionLog):
                 with conn.cursor() as cur:
                     return work(cur)
         except psycopg.Error as exc:
-            self._drop_connection()
+            self._threads.drop()
             raise LogUnavailable(f"cannot {what} in PostgreSQL: {type(exc).__name__}") from exc
 
     def start(self) -> None:
@@ -140,11 +122,11 @@ class PostgresLog(DecisionLog):
         return self._run("prune", delete)
 
     def close(self) -> None:
-        with self._connections_lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            try:
-                conn.close()
-            except psycopg.Error:
-                pass
-        self._local = threading.local()
+        self._threads.close_all()
+
+
+def _close_quietly(conn) -> None:
+    try:
+        conn.close()
+    except psycopg.Error:
+        pass

@@ -17,7 +17,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Sequence
 
-from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision
+from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections
 
 BUSY_TIMEOUT_S = 2.0
 SCHEMA_VERSION = 1
@@ -51,10 +51,8 @@ class SQLiteLog(DecisionLog):
         super().__init__(retention_days, prune_interval_s)
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
-        self._local = threading.local()
+        self._threads = ThreadConnections(_close_quietly)
         self._write_lock = threading.RLock()  # re-entered when the first connection creates the schema
-        self._connections: list[sqlite3.Connection] = []
-        self._connections_lock = threading.Lock()
         self._schema_ready = False
         self._writer_conn: sqlite3.Connection | None = None
 
@@ -62,14 +60,10 @@ class SQLiteLog(DecisionLog):
 
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection, for reads (small page cache: one per pool thread)."""
-        conn = getattr(self._local, "conn", None)
+        conn = self._threads.current()
         if conn is not None:
             return conn
-        conn = self._open(cache_kib=READER_CACHE_KIB)
-        self._local.conn = conn
-        with self._connections_lock:
-            self._connections.append(conn)
-        return conn
+        return self._threads.remember(self._open(cache_kib=READER_CACHE_KIB))
 
     def _writer(self) -> sqlite3.Connection:
         """The one connection all writes go through (call with the write lock held): writes are
@@ -81,10 +75,7 @@ class SQLiteLog(DecisionLog):
     def _drop_writer(self) -> None:
         conn, self._writer_conn = self._writer_conn, None
         if conn is not None:
-            try:
-                conn.close()
-            except sqlite3.Error:
-                pass
+            _close_quietly(conn)
 
     def _open(self, cache_kib: int) -> sqlite3.Connection:
         try:
@@ -111,20 +102,6 @@ class SQLiteLog(DecisionLog):
             conn.close()
             raise
         return conn
-
-    def _drop_connection(self) -> None:
-        """Forget this thread's connection after an error, so the next call starts afresh."""
-        conn = getattr(self._local, "conn", None)
-        self._local.conn = None
-        if conn is None:
-            return
-        with self._connections_lock:
-            if conn in self._connections:
-                self._connections.remove(conn)
-        try:
-            conn.close()
-        except sqlite3.Error:
-            pass
 
     # ------------------------------------------------------------ the interface
 
@@ -167,7 +144,7 @@ class SQLiteLog(DecisionLog):
                 (decision_id,),
             ).fetchone()
         except sqlite3.Error as exc:
-            self._drop_connection()
+            self._threads.drop()
             raise LogUnavailable(f"cannot read {self.path}: {exc}") from exc
         if row is None:
             return None
@@ -194,14 +171,7 @@ class SQLiteLog(DecisionLog):
     def close(self) -> None:
         with self._write_lock:
             self._drop_writer()
-        with self._connections_lock:
-            connections, self._connections = self._connections, []
-        for conn in connections:
-            try:
-                conn.close()
-            except sqlite3.Error:
-                pass
-        self._local = threading.local()
+        self._threads.close_all()
 
 
 def _iso(moment: datetime) -> str:
@@ -216,5 +186,12 @@ def _rollback(conn: sqlite3.Connection) -> None:
     try:
         if conn.in_transaction:
             conn.execute("ROLLBACK")
+    except sqlite3.Error:
+        pass
+
+
+def _close_quietly(conn: sqlite3.Connection) -> None:
+    try:
+        conn.close()
     except sqlite3.Error:
         pass
