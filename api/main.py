@@ -69,11 +69,7 @@ def _lifespan(store: DecisionLog | None):
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure(settings.log_level, settings.log_json)
-    rules_dir = settings.rules_dir
-    ruleset = load_ruleset(
-        rules_dir, rules_dir / "catalog" / "activities.yaml", rules_dir / "catalog" / "states.yaml", rules_dir / "sources",
-        overrides_file=settings.overrides_file,
-    )
+    ruleset = load_ruleset(settings.rules_dir, overrides_file=settings.overrides_file)
     evaluator = Evaluator(ruleset, make_engine(settings.engine, ruleset))
     store = _decision_log(settings)
 

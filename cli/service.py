@@ -12,9 +12,5 @@ def build_evaluator(engine: str | None = None) -> Evaluator:
     """Load the ruleset (all-or-nothing; raises LoadError) and the chosen engine (ImportError
     when durable_rules is not installed on this Python)."""
     settings = Settings()
-    rules_dir = settings.rules_dir
-    ruleset = load_ruleset(
-        rules_dir, rules_dir / "catalog" / "activities.yaml", rules_dir / "catalog" / "states.yaml",
-        rules_dir / "sources", overrides_file=settings.overrides_file,
-    )
+    ruleset = load_ruleset(settings.rules_dir, overrides_file=settings.overrides_file)
     return Evaluator(ruleset, make_engine(engine or settings.engine, ruleset))

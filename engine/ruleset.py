@@ -121,12 +121,17 @@ class Overrides(BaseModel):
 
 def load_ruleset(
     rules_dir: Path = RULES_DIR,
-    activities_file: Path = ACTIVITIES_FILE,
-    states_file: Path = STATES_FILE,
-    sources_dir: Path = SOURCES_DIR,
+    activities_file: Path | None = None,
+    states_file: Path | None = None,
+    sources_dir: Path | None = None,
     overrides_file: Path | None = None,
 ) -> Ruleset:
-    """Load and check everything; raise LoadError on the first problem, naming its file."""
+    """Load and check everything; raise LoadError on the first problem, naming its file.
+    The catalog and sources default to ``catalog/`` and ``sources/`` inside ``rules_dir``."""
+    rules_dir = Path(rules_dir)
+    activities_file = activities_file or rules_dir / ACTIVITIES_FILE.relative_to(RULES_DIR)
+    states_file = states_file or rules_dir / STATES_FILE.relative_to(RULES_DIR)
+    sources_dir = sources_dir or rules_dir / SOURCES_DIR.relative_to(RULES_DIR)
     sources = SourceLibrary.load(sources_dir)
     activities = load_activities(activities_file)
     states = load_states(states_file)
