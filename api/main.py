@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         description=DESCRIPTION,
         lifespan=_lifespan(store),
+        responses=problems.GUARD_RESPONSES,
     )
     app.state.service = Service(settings, ruleset, evaluator, store)
     problems.install(app)

@@ -97,13 +97,33 @@ def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": Problem, "description": text.get(status, "Problem details.")} for status in statuses}
 
 
+GUARD_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": Problem, "description": text}
+    for status, text in {
+        401: "An API key is required (only when the server is configured with keys).",
+        403: "The API key lacks the scope this operation needs (`read` for GET, `evaluate` for POST).",
+        413: "The request body is larger than the server's limit.",
+        415: "The request body is not JSON (`application/json`).",
+        429: "Rate limit exceeded for this key; retry after the `Retry-After` seconds.",
+    }.items()
+}
+"""Answers of the request guards (api/guards.py), possible on every operation."""
+
+
 def fix_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     """Make the OpenAPI document say what the API does: every error body is ``Problem`` served as
     ``application/problem+json``, including FastAPI's automatic 422 (which it would describe as
     its own ``HTTPValidationError`` shape, never sent here)."""
     problem_ref = {"$ref": "#/components/schemas/Problem"}
-    for path_item in schema.get("paths", {}).values():
-        for operation in path_item.values():
+    for path, path_item in schema.get("paths", {}).items():
+        for method, operation in path_item.items():
+            answers = operation.get("responses", {})
+            if method == "get":  # no body: the size and content-type guards never answer
+                for status in ("413", "415"):
+                    answers.pop(status, None)
+            if path == "/healthz":  # open to all: no keys, no rate limit
+                for status in ("401", "403", "429"):
+                    answers.pop(status, None)
             for status, response in operation.get("responses", {}).items():
                 if not str(status).startswith(("4", "5")):
                     continue
