@@ -171,3 +171,15 @@ def test_reports_are_recorded(tmp_path):
 
     decision_id = re.search(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", html).group(0)
     assert client.get(f"/v1/evaluations/{decision_id}").json()["kind"] == "report"
+
+
+def test_the_page_says_whether_profiles_are_kept(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
+    from api.settings import Settings
+
+    default = TestClient(create_app(Settings(data_dir=tmp_path))).get("/ui").text
+    keeping = TestClient(create_app(Settings(data_dir=tmp_path, decision_log_store_profiles=True))).get("/ui").text
+    assert "The profile you submit is not kept" in default
+    assert "keeps the profile you submit" in keeping and "is not kept" not in keeping

@@ -135,6 +135,7 @@ def _page(request: Request, *, status: int = 200, profile_text: str, ctx=None,
     html = _env.get_template("ui.html.j2").render(
         **values, profile_text=profile_text, problems=problems or [], problems_title=problems_title,
         action=f"{root}/ui/evaluate", home=f"{root}/ui", docs=f"{root}/docs",
+        stores_profiles=request.app.state.service.settings.decision_log_store_profiles,
     )
     return HTMLResponse(html, status_code=status, headers=HTML_HEADERS)
 
