@@ -25,6 +25,7 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
 from api.problems import PROBLEM_JSON, TYPE_BASE
+from report.inputs import DuplicateKey, reject_duplicate_keys
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -54,19 +55,6 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-class _StrictDecodeError(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise _StrictDecodeError(f"duplicate key {key!r} in a JSON object")
-        seen[key] = value
-    return seen
-
-
 def strict_json_problem(body: bytes) -> str | None:
     """Why ``body`` is not acceptable JSON, or None."""
     try:
@@ -74,8 +62,8 @@ def strict_json_problem(body: bytes) -> str | None:
     except UnicodeDecodeError as exc:
         return f"request body is not valid UTF-8 (byte {exc.start})"
     try:
-        json.loads(text, object_pairs_hook=_no_duplicates)
-    except _StrictDecodeError as exc:
+        json.loads(text, object_pairs_hook=reject_duplicate_keys)
+    except DuplicateKey as exc:
         return str(exc)
     except RecursionError:
         return "JSON nested too deeply"

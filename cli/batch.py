@@ -24,7 +24,7 @@ from cli import FAILED, FINDINGS, INVALID, OK
 from cli.evaluate import failing
 from cli import service
 from cli.terminal import SEVERITY_STYLES, console, err_console
-from engine import Evaluator, LoadError
+from engine import Evaluator
 from report.format import SEVERITIES
 from report.inputs import InvalidInput, load_profile, unknown_acknowledgements
 
@@ -107,10 +107,8 @@ def run_batch(args: Namespace) -> int:
     if not path.exists():
         err.print(f"no such file or directory: {args.input}", markup=False)
         return INVALID
-    try:
-        evaluator = service.build_evaluator(args.engine)
-    except (LoadError, ImportError, ValueError) as exc:
-        err.print(f"PeerCheck could not start: {exc}", markup=False)
+    evaluator = service.evaluator_or_report(args.engine, err)
+    if evaluator is None:
         return FAILED
 
     total = count_items(path)

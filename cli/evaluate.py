@@ -11,7 +11,7 @@ from pathlib import Path
 from cli import FAILED, FINDINGS, INVALID, OK
 from cli import service
 from cli.terminal import console, err_console, print_decision, print_problems
-from engine import Decision, LoadError
+from engine import Decision
 from report import artifact_uri, build, render
 from report.format import at_least
 from report.inputs import InputProblem, InvalidInput, LoadedProfile, load_profile, unknown_acknowledgements
@@ -58,10 +58,8 @@ def run_evaluate(args: Namespace) -> int:
     except InvalidInput as exc:
         print_problems(err, args.profile, exc.problems)
         return INVALID
-    try:
-        evaluator = service.build_evaluator(args.engine)
-    except (LoadError, ImportError, ValueError) as exc:
-        err.print(f"PeerCheck could not start: {exc}", markup=False)
+    evaluator = service.evaluator_or_report(args.engine, err)
+    if evaluator is None:
         return FAILED
     problems = unknown_acknowledgements(loaded, evaluator.ruleset)
     if problems:

@@ -13,7 +13,6 @@ from rich.text import Text
 from cli import FAILED, INVALID, OK
 from cli import service
 from cli.terminal import SEVERITY_STYLES, console, err_console
-from engine import LoadError
 from report.format import FIVE_P_LABELS, SEVERITY_LABELS, humanise
 
 
@@ -29,10 +28,8 @@ def rule_dict(rule, ruleset) -> dict:
 
 def run_rules(args: Namespace) -> int:
     err = err_console()
-    try:
-        evaluator = service.build_evaluator()
-    except (LoadError, ImportError, ValueError) as exc:
-        err.print(f"PeerCheck could not start: {exc}", markup=False)
+    evaluator = service.evaluator_or_report(None, err)
+    if evaluator is None:
         return FAILED
     ruleset = evaluator.ruleset
     categories = sorted({r.spec.category for r in ruleset.rules})

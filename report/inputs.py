@@ -50,11 +50,17 @@ class _Strict(ValueError):
     pass
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+class DuplicateKey(_Strict):
+    """A JSON object names the same key twice (json.loads would silently keep the last)."""
+
+
+def reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """``object_pairs_hook`` for json.loads: raise DuplicateKey instead of dropping a value.
+    Also used by the HTTP guard (api/guards.py), so files and requests are read alike."""
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
-            raise _Strict(f"duplicate key {key!r} in a JSON object")
+            raise DuplicateKey(f"duplicate key {key!r} in a JSON object")
         seen[key] = value
     return seen
 
@@ -73,7 +79,7 @@ def parse_json(data: str | bytes) -> Any:
     if not data.strip():
         raise InvalidInput([InputProblem("", "empty document: expected a JSON profile")])
     try:
-        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        return json.loads(data, object_pairs_hook=reject_duplicate_keys, parse_constant=_no_constants)
     except _Strict as exc:
         raise InvalidInput([InputProblem("", str(exc))]) from None
     except RecursionError:
