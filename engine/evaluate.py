@@ -7,6 +7,7 @@ message, evidence, "needs information" — is decided here, once, for both engin
 from __future__ import annotations
 
 import hashlib
+import string
 import uuid
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
@@ -15,7 +16,7 @@ from pydantic import BaseModel, Field
 
 from engine.catalog import Citation
 from engine.facts import VOCABULARY
-from engine.interpreter import compile_triage
+from engine.interpreter import compile_report
 from engine.profile import Profile
 from engine.ruleset import LABELLED_LISTS, CompiledRule, Ruleset
 from engine.spec import SEVERITY_RANK, FiveP, Severity
@@ -126,6 +127,19 @@ class Decision(BaseModel):
 
 
 ATTENTION = {"critical", "high", "medium"}
+_set = object.__setattr__
+
+
+def _built(model: type[BaseModel], values: dict[str, Any]) -> Any:
+    """An instance of one of the result models above from trusted values naming every field:
+    what ``model_construct`` makes (tests/test_evaluate.py holds them equal) without its per-field
+    alias and default handling, which was a quarter of an evaluation's time."""
+    made = model.__new__(model)
+    _set(made, "__dict__", values)
+    _set(made, "__pydantic_fields_set__", set(values))
+    _set(made, "__pydantic_extra__", None)
+    _set(made, "__pydantic_private__", None)
+    return made
 _NO_HITS: frozenset[str] = frozenset()
 
 
@@ -150,11 +164,14 @@ class Evaluator:
         }
         self._labels = {a.code: a.label for a in ruleset.activities.activities}
         self._position = {rule.id: i for i, rule in enumerate(ruleset.rules)}
-        self._triage: dict[str, tuple[list[CompiledRule], Any]] = {}
+        self._labelled = {rule.id: _labelled_lists(rule) for rule in ruleset.rules}
+        self._report: dict[str, tuple[list[CompiledRule], Any]] = {}
         for scope in ("program", "peer"):
             in_scope = [r for r in ruleset.rules if r.spec.scope == scope]
-            self._triage[scope] = (in_scope, compile_triage(
-                [(r.id, r.applies_when is not None, r.required, r.applies_required) for r in in_scope]))
+            self._report[scope] = (in_scope, compile_report([(r.id, r) for r in in_scope]))
+        # (missing fact fields, peer index or -1) -> profile pointers, for fields with one fixed
+        # source each (the pointers then depend on nothing else). Bounded: rules x subsets x peers.
+        self._pointer_memo: dict[tuple[tuple[str, ...], int], tuple[str, ...]] = {}
 
     def outcomes(self, profile: Profile) -> list["RuleOutcome"]:
         """Every rule's outcome on every subject in its scope: what was checked, not only what failed."""
@@ -190,28 +207,27 @@ class Evaluator:
 
     def _reported(self, facts: list[dict[str, Any]], hits: set[tuple[str, int]],
                   errors: dict[tuple[str, int], str]):
-        """What a decision reports — fired, needs information, error — in rule order, skipping
-        certain passes through the compiled triage (the hot path of ``evaluate``)."""
+        """What a decision reports — fired, needs information, error — in rule order, through
+        each scope's compiled report (the hot path of ``evaluate``)."""
         if errors:  # rare: take the plain route, which knows about errors
             yield from self._judged(facts, hits, errors)
             return
         hit_ids: dict[int, set[str]] = {}
         for rule_id, index in hits:
             hit_ids.setdefault(index, set()).add(rule_id)
+        position = self._position
         reported = []
         for index, fact in enumerate(facts):
-            in_scope, triage = self._triage[fact["kind"]]
-            for k, fired in triage(fact, hit_ids.get(index, _NO_HITS)):
+            in_scope, report = self._report[fact["kind"]]
+            for k, missing in report(fact, hit_ids.get(index, _NO_HITS)):
                 rule = in_scope[k]
-                if fired:
-                    reported.append((self._position[rule.id], index, rule, fact, "fired", []))
-                else:
-                    outcome, missing = judge(rule, fact, index, hits)
-                    if outcome in ("fired", "needs_information"):
-                        reported.append((self._position[rule.id], index, rule, fact, outcome, missing))
+                reported.append((position[rule.id], index, rule, fact, missing))
         reported.sort(key=lambda r: (r[0], r[1]))
-        for _, _, rule, fact, outcome, missing in reported:
-            yield rule, fact, outcome, missing
+        for _, _, rule, fact, missing in reported:
+            if missing is None:
+                yield rule, fact, "fired", []
+            else:
+                yield rule, fact, "needs_information", missing
 
     def evaluate(self, profile: Profile) -> Decision:
         facts = self.ruleset.facts.build(profile)
@@ -222,15 +238,15 @@ class Evaluator:
         subjects = _Subjects(profile)
         for rule, fact, outcome, missing in self._reported(facts, hits, errors):
             if outcome == "error":
-                failed.append(EngineError.model_construct(rule_id=rule.id, subject=subjects.of(fact), error=missing[0]))
+                failed.append(_built(EngineError, {"rule_id": rule.id, "subject": subjects.of(fact), "error": missing[0]}))
             elif outcome == "fired":
                 findings.append(self._finding(rule, fact, subjects.of(fact)))
             elif outcome == "needs_information":
                 needs.append(
-                    NeedsInformation.model_construct(
-                        rule_id=rule.id, title=rule.spec.title, severity=rule.spec.severity,
-                        subject=subjects.of(fact), missing=_missing_pointers(missing, fact, profile),
-                    )
+                    _built(NeedsInformation, {
+                        "rule_id": rule.id, "title": rule.spec.title, "severity": rule.spec.severity,
+                        "subject": subjects.of(fact), "missing": self._missing(missing, fact, profile),
+                    })
                 )
         findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.rule_id, f.subject.pointer))
         _acknowledge(findings, profile)
@@ -244,54 +260,69 @@ class Evaluator:
             status = "incomplete"
         else:
             status = "pass"
-        return Decision.model_construct(
-            decision_id=str(uuid.uuid4()),
-            evaluated_at=datetime.now(timezone.utc),
-            ruleset_version=self.ruleset.version,
-            engine=self.engine.name,
-            profile_digest=profile_digest(profile),
-            summary=Summary.model_construct(
-                status=status, findings=len(open_findings), by_severity=by_severity,
-                acknowledged=len(findings) - len(open_findings),
-                needs_information=len(needs), rules_evaluated=len(self.ruleset.rules),
-                engine_errors=len(failed),
-            ),
-            findings=findings,
-            needs_information=needs,
-            engine_errors=failed,
-        )
+        return _built(Decision, {
+            "decision_id": str(uuid.uuid4()),
+            "evaluated_at": datetime.now(timezone.utc),
+            "ruleset_version": self.ruleset.version,
+            "engine": self.engine.name,
+            "profile_digest": profile_digest(profile),
+            "summary": _built(Summary, {
+                "status": status, "findings": len(open_findings), "by_severity": by_severity,
+                "acknowledged": len(findings) - len(open_findings),
+                "needs_information": len(needs), "rules_evaluated": len(self.ruleset.rules),
+                "engine_errors": len(failed),
+            }),
+            "findings": findings,
+            "needs_information": needs,
+            "engine_errors": failed,
+        })
+
+    def _missing(self, fields: tuple[str, ...], fact: dict[str, Any], profile: Profile) -> list[str]:
+        """``_missing_pointers``, remembered when the answer depends only on the fields and the peer."""
+        key = (fields, fact.get("peer_index", -1))
+        known = self._pointer_memo.get(key)
+        if known is None:
+            pointers = _missing_pointers(list(fields), fact, profile)
+            if not all(name in _SINGLE_SOURCE for name in fields):
+                return pointers
+            known = self._pointer_memo[key] = tuple(pointers)
+        return list(known)
 
     def _finding(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> Finding:
-        return Finding.model_construct(
-            finding_id=_finding_id(rule.id, subject),
-            rule_id=rule.id,
-            title=rule.spec.title,
-            severity=rule.spec.severity,
-            category=rule.spec.category,
-            five_p=rule.spec.five_p,
-            basis=rule.spec.basis,
-            subject=subject,
-            message=self.render(rule.spec.message, rule, fact, subject),
-            evidence=[
-                EvidenceItem.model_construct(field=name, value=fact.get(name), pointers=_pointers([name], fact))
+        spec = rule.spec
+        context = self._context(rule, fact, subject)
+        return _built(Finding, {
+            "finding_id": _finding_id(rule.id, subject),
+            "rule_id": rule.id,
+            "title": spec.title,
+            "severity": spec.severity,
+            "category": spec.category,
+            "five_p": spec.five_p,
+            "basis": spec.basis,
+            "subject": subject,
+            "message": spec.message.format_map(context),
+            "evidence": [
+                _built(EvidenceItem, {"field": name, "value": fact.get(name), "pointers": _pointers([name], fact)})
                 for name in rule.evidence
             ],
-            remediation=self.render(rule.spec.remediation, rule, fact, subject),
-            rationale=rule.spec.rationale,
-            citations=self._citations[rule.id],
-            acknowledged=None,
-        )
+            "remediation": spec.remediation.format_map(context),
+            "rationale": spec.rationale,
+            "citations": self._citations[rule.id],
+            "acknowledged": None,
+        })
 
-    def render(self, template: str, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> str:
+    def _context(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> "_Context":
+        """What a rule's message and remediation templates may name: fact fields, parameters,
+        the peer's label, the state's name and the activity labels of duty lists."""
         context = _Context(fact)
         context.update(rule.params)
         context["peer_label"] = _peer_label(fact, subject)
         row = self.ruleset.states.states.get(fact["state"])
         context["state_name"] = row.name if row else fact["state"]
-        for name in LABELLED_LISTS:
+        for name in self._labelled[rule.id]:
             if name in fact:
                 context[f"{name}_labels"] = "; ".join(self._labels.get(c, c) for c in fact[name]) or "none"
-        return template.format_map(context)
+        return context
 
 
 def judge(rule: CompiledRule, fact: dict[str, Any], index: int, hits: set[tuple[str, int]]) -> tuple[Outcome, list[str]]:
@@ -353,12 +384,19 @@ class _Subjects:
         subject = self._made.get(index)
         if subject is None:
             if index < 0:
-                subject = Subject.model_construct(kind="program", pointer="", peer_index=None, peer_id=None)
+                subject = _built(Subject, {"kind": "program", "pointer": "", "peer_index": None, "peer_id": None})
             else:
-                subject = Subject.model_construct(kind="peer", pointer=f"/peers/{index}", peer_index=index,
-                                                  peer_id=self._profile.peers[index].id)
+                subject = _built(Subject, {"kind": "peer", "pointer": f"/peers/{index}", "peer_index": index,
+                                           "peer_id": self._profile.peers[index].id})
             self._made[index] = subject
         return subject
+
+
+def _labelled_lists(rule: CompiledRule) -> list[str]:
+    """The duty lists whose ``<list>_labels`` the rule's message or remediation names."""
+    named = {field for template in (rule.spec.message, rule.spec.remediation)
+             for _, field, _, _ in string.Formatter().parse(template) if field}
+    return [name for name in sorted(LABELLED_LISTS) if f"{name}_labels" in named]
 
 
 def _peer_label(fact: dict[str, Any], subject: Subject) -> str:

@@ -114,30 +114,41 @@ def compile_certainly_false(node: dict[str, Any]) -> Predicate:
     return _build("certainly_false", [f"return bool({' or '.join(parts)})"])
 
 
-def compile_triage(entries: list[tuple[str, bool, tuple[str, ...], tuple[str, ...]]]) -> Callable:
-    """A conservative pre-filter over one scope's rules, for evaluation's hot path.
+def compile_report(entries: list[tuple[str, Any]]) -> Callable:
+    """The outcome logic of one scope's rules, compiled for evaluation's hot path.
 
-    ``entries``: per rule (rule id, has applies_when, required fields, applies fields). The
-    function ``triage(f, h)`` — ``f`` a fact, ``h`` the ids the engine hit on it — returns
-    ``[(k, fired)]``: ``fired`` True for a hit, False for a rule whose outcome needs the full
-    judgement (engine.evaluate.judge). Rules left out are certainly passed (no hit, every input
-    known) or not applicable (applicability known and false): nothing to report."""
-    body = ["out = []"]
-    for k, (rule_id, has_applies, required, applies) in enumerate(entries):
-        known = " and ".join(f"{name!r} in f" for name in required) or "True"
-        body.append(f"if {rule_id!r} in h: out.append(({k}, True))")
-        if not has_applies:
-            body.append(f"elif not ({known}): out.append(({k}, False))")
-        else:
-            applies_known = " and ".join(f"{name!r} in f" for name in applies) or "True"
-            body.append(f"elif {rule_id + '/applies'!r} in h:")
-            body.append(f"    if not ({known}): out.append(({k}, False))")
-            body.append(f"elif not ({applies_known}): out.append(({k}, False))")
-    body.append("return out")
-    source = "def triage(f, h):\n" + "\n".join(f"    {line}" for line in body)
+    ``entries``: per rule (rule id, compiled rule). ``report(f, h)`` — ``f`` a fact, ``h`` the
+    ids the engine hit on it — returns ``[(k, missing)]`` for what a decision reports:
+    ``missing`` is None when rule ``k`` fired, else the tuple of fact fields it needs (needs
+    information). Certain passes and "not applicable" are left out. It is
+    engine.evaluate.judge written out per rule, with the same predicates; a test holds the two
+    to the same answers on generated profiles."""
     namespace: dict[str, Any] = {}
-    exec(compile(source, "<peercheck:triage>", "exec"), namespace)  # noqa: S102 - ids and field names from checked rules
-    return namespace["triage"]
+    body = ["out = []"]
+    for k, (rule_id, rule) in enumerate(entries):
+        namespace[f"R{k}"], namespace[f"A{k}"] = rule.required, rule.applies_required
+        namespace[f"cf{k}"], namespace[f"acf{k}"], namespace[f"holds{k}"] = (
+            rule.certainly_false, rule.applies_certainly_false, rule.holds)
+        known = " and ".join(f"{name!r} in f" for name in rule.required) or "True"
+        missing = f"tuple([n for n in R{k} if n not in f])"
+        body.append(f"if {rule_id!r} in h: out.append(({k}, None))")
+        if rule.applies_when is None:
+            body.append(f"elif not ({known}) and not cf{k}(f): out.append(({k}, {missing}))")
+            continue
+        applies_known = " and ".join(f"{name!r} in f" for name in rule.applies_required) or "True"
+        body += [
+            f"elif {rule_id + '/applies'!r} in h:",
+            f"    if not ({known}) and not cf{k}(f): out.append(({k}, {missing}))",
+            f"elif not ({applies_known}) and not acf{k}(f):",
+            f"    am = [n for n in A{k} if n not in f]",
+            f"    if not ({known}):",
+            f"        if not cf{k}(f): out.append(({k}, tuple(dict.fromkeys(am + [n for n in R{k} if n not in f]))))",
+            f"    elif holds{k}(f): out.append(({k}, tuple(am)))",
+        ]
+    body.append("return out")
+    source = "def report(f, h):\n" + "\n".join(f"    {line}" for line in body)
+    exec(compile(source, "<peercheck:report>", "exec"), namespace)  # noqa: S102 - ids and field names from checked rules
+    return namespace["report"]
 
 
 class Interpreter:

@@ -1,0 +1,78 @@
+"""evaluate()'s hot path against the plain definitions it specialises.
+
+``evaluate`` reports through each scope's compiled report (engine.interpreter.compile_report) and
+builds result models without ``model_construct``; ``outcomes`` judges every rule on every subject
+with ``engine.evaluate.judge``. Both must say the same thing."""
+
+from hypothesis import HealthCheck, given, settings
+
+from conftest import profile
+from engine.spec import Severity
+from engine.evaluate import (
+    Decision, EngineError, EvidenceItem, Finding, NeedsInformation, Subject, Summary, _built,
+)
+from strategies import profiles
+from test_engine_differential import FIXTURE_PROFILES
+
+
+def reported(decision) -> set[tuple]:
+    return ({(f.rule_id, f.subject.pointer, "fired", ()) for f in decision.findings}
+            | {(n.rule_id, n.subject.pointer, "needs_information", tuple(n.missing)) for n in decision.needs_information})
+
+
+def judged(evaluator, p) -> set[tuple]:
+    return {(o.rule_id, o.subject.pointer, o.outcome, tuple(o.missing)) for o in evaluator.outcomes(p)
+            if o.outcome in ("fired", "needs_information")}
+
+
+def test_fixtures_report_what_judge_says(evaluator):
+    for _, data in FIXTURE_PROFILES:
+        p = profile(data)
+        assert reported(evaluator.evaluate(p)) == judged(evaluator, p)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=profiles)
+def test_generated_profiles_report_what_judge_says(evaluator, data):
+    p = profile(data)
+    decision = evaluator.evaluate(p)
+    assert reported(decision) == judged(evaluator, p)
+    # rule order, then subject order, as outcomes() lists them
+    order = [(n.rule_id, n.subject.pointer) for n in decision.needs_information]
+    expected = [(o.rule_id, o.subject.pointer) for o in evaluator.outcomes(p) if o.outcome == "needs_information"]
+    assert order == expected
+
+
+def test_needs_information_is_reported_in_the_corpus(evaluator):
+    """Guard against a vacuous comparison: the fixtures do produce needs-information results."""
+    assert any(evaluator.evaluate(profile(data)).needs_information for _, data in FIXTURE_PROFILES)
+
+
+def test_built_models_equal_model_construct():
+    subject = Subject.model_construct(kind="peer", pointer="/peers/0", peer_index=0, peer_id="a")
+    examples = {
+        Subject: {"kind": "peer", "pointer": "/peers/0", "peer_index": 0, "peer_id": "a"},
+        EvidenceItem: {"field": "fte", "value": 0.5, "pointers": ["/peers/0/fte"]},
+        NeedsInformation: {"rule_id": "PC-X-001", "title": "t", "severity": Severity.high, "subject": subject, "missing": ["/a"]},
+        EngineError: {"rule_id": "PC-X-001", "subject": subject, "error": "boom"},
+        Summary: {"status": "pass", "findings": 0, "by_severity": {}, "acknowledged": 0, "needs_information": 0,
+                  "rules_evaluated": 1, "engine_errors": 0},
+    }
+    for model, values in examples.items():
+        assert set(values) == set(model.model_fields), model  # every field given, as _built requires
+        fast, slow = _built(model, dict(values)), model.model_construct(**values)
+        assert fast == slow and fast.model_fields_set == slow.model_fields_set
+        assert fast.model_dump_json() == slow.model_dump_json()
+        fast_copy = _built(model, dict(values))
+        setattr(fast_copy, next(iter(values)), next(iter(values.values())))  # assignment works, own fields set
+        assert fast_copy.model_fields_set is not fast.model_fields_set
+
+
+def test_built_covers_every_field_of_findings_and_decisions(evaluator):
+    """_built is given every field; a field added to a model without adding it there must fail here."""
+    for _, data in FIXTURE_PROFILES[:50]:
+        decision = evaluator.evaluate(profile(data))
+        assert set(decision.__dict__) == set(Decision.model_fields)
+        for finding in decision.findings:
+            assert set(finding.__dict__) == set(Finding.model_fields)
+        Decision.model_validate(decision.model_dump())  # what it holds is valid
