@@ -25,8 +25,8 @@ def record(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: st
         DecisionRecord(
             decision_id=decision.decision_id, evaluated_at=decision.evaluated_at,
             ruleset_version=decision.ruleset_version, profile_digest=decision.profile_digest,
-            status=decision.summary.status, kind=kind, decision=decision.model_dump(mode="json"),
-            profile=profile.model_dump(mode="json", exclude_none=True) if keep_profiles else None,
+            status=decision.summary.status, kind=kind, decision_json=decision.model_dump_json(),
+            profile_json=profile.model_dump_json(exclude_none=True) if keep_profiles else None,
         )
         for decision, profile in pairs
     ]

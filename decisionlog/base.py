@@ -24,7 +24,8 @@ class LogUnavailable(RuntimeError):
 
 @dataclass(frozen=True)
 class DecisionRecord:
-    """One decision to append. ``decision`` is the decision as returned (JSON-ready), without the profile."""
+    """One decision to append: ``decision_json`` is the decision as returned, JSON text serialised
+    once by the caller (the store writes it as it is); ``profile_json`` only when profiles are kept."""
 
     decision_id: str
     evaluated_at: datetime
@@ -32,8 +33,8 @@ class DecisionRecord:
     profile_digest: str
     status: str
     kind: str  # which endpoint produced it: evaluation, batch, compare, cds, report
-    decision: dict[str, Any]
-    profile: dict[str, Any] | None = None
+    decision_json: str
+    profile_json: str | None = None
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,6 @@ from datetime import datetime, timezone
 from typing import Sequence
 
 import psycopg
-from psycopg.types.json import Jsonb
 
 from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections
 
@@ -82,12 +81,12 @@ class PostgresLog(DecisionLog):
             return
         rows = [
             (r.decision_id, r.evaluated_at, r.ruleset_version, r.profile_digest, r.status, r.kind,
-             Jsonb(r.decision), Jsonb(r.profile) if r.profile is not None else None)
+             r.decision_json, r.profile_json)
             for r in records
         ]
         self._run("write", lambda cur: cur.executemany(
             "INSERT INTO decisions (decision_id, evaluated_at, ruleset_version, profile_digest, status, kind,"
-            " decision, profile) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)",
+            " decision, profile) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)",
             rows,
         ))
         self.prune_if_due()

@@ -117,7 +117,7 @@ class SQLiteLog(DecisionLog):
         now = time.time()
         rows = [
             (r.decision_id, _iso(r.evaluated_at), now, r.ruleset_version, r.profile_digest, r.status, r.kind,
-             _dumps(r.decision), _dumps(r.profile) if r.profile is not None else None)
+             r.decision_json, r.profile_json)
             for r in records
         ]
         with self._write_lock:
@@ -176,10 +176,6 @@ class SQLiteLog(DecisionLog):
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat()
-
-
-def _dumps(value) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -168,7 +168,7 @@ def record(**overrides):
     from decisionlog import DecisionRecord
 
     values = dict(decision_id=str(uuid.uuid4()), evaluated_at=datetime.now(timezone.utc), ruleset_version="rs-test",
-                  profile_digest="sha256:0", status="pass", kind="evaluation", decision={"summary": {"status": "pass"}})
+                  profile_digest="sha256:0", status="pass", kind="evaluation", decision_json='{"summary":{"status":"pass"}}')
     values.update(overrides)
     return DecisionRecord(**values)
 
@@ -187,7 +187,7 @@ def test_retention_prunes_old_decisions(tmp_path):
     conn.close()
     assert store.get(old.decision_id) is None  # expired reads as gone even before pruning
     assert store.prune() == 1
-    assert store.get(new.decision_id).decision == new.decision
+    assert store.get(new.decision_id).decision == json.loads(new.decision_json)
     # pruning on write: an expired row disappears with the next append when the interval has passed
     older = record()
     store.append([older])

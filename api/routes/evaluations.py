@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response
 from pydantic import Field
 
 from api import batch as batching
@@ -14,6 +14,7 @@ from api.logs import log
 from api.problems import FieldProblem, ProblemError, responses
 from api.profiles import check_request_profiles
 from api.recording import record
+from api.responses import model_response
 from decisionlog import LogUnavailable
 from engine import Decision, Profile
 
@@ -72,7 +73,7 @@ def evaluate(
     profile: Annotated[Profile, Body(openapi_examples={"mixed": {"summary": "A program with several risks", "value": EXAMPLE}})],
     explain_all: Annotated[bool, Query(alias="explain", description="Also return every rule's outcome and why.")] = False,
     service: Service = Depends(get_service),
-) -> EvaluationResult:
+) -> Response:
     check_request_profiles(service.ruleset, profile=(profile, ("body",)))
     decision = service.evaluator.evaluate(profile)
     recorded = record(service, [(decision, profile)], "evaluation")
@@ -84,7 +85,7 @@ def evaluate(
         log.error("engine_errors", decision_id=decision.decision_id, count=len(decision.engine_errors),
                   rules=sorted({e.rule_id for e in decision.engine_errors}))
     explanation = explain(service.evaluator, profile, decision) if explain_all else None
-    return EvaluationResult(**dict(decision), recorded=recorded, explanation=explanation)
+    return model_response(EvaluationResult.model_construct(**decision.__dict__, recorded=recorded, explanation=explanation))
 
 
 @router.post(
@@ -104,7 +105,7 @@ def evaluate_batch(
         "value": {"items": [EXAMPLE, SMALL, {**SMALL, "peers": [{"title": "Peer Support Specialist", "fte": 2}]}]},
     }})],
     service: Service = Depends(get_service),
-) -> batching.BatchResult:
+) -> Response:
     limit = service.settings.batch_max_items
     if len(body.items) > limit:
         raise ProblemError(413, "too-many-items", "Too many items",
@@ -115,7 +116,8 @@ def evaluate_batch(
     summary = batching.summarise(results)
     log.info("evaluated_batch", items=summary.items, ok=summary.ok, invalid=summary.invalid,
              ruleset_version=service.ruleset.version, recorded=recorded, **{f"status_{k}": v for k, v in summary.by_status.items()})
-    return batching.BatchResult(ruleset_version=service.ruleset.version, summary=summary, results=results, recorded=recorded)
+    return model_response(batching.BatchResult(ruleset_version=service.ruleset.version, summary=summary,
+                                               results=results, recorded=recorded))
 
 
 @router.post(
