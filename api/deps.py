@@ -8,6 +8,7 @@ from fastapi import Request
 
 from api.settings import Settings
 from decisionlog import DecisionLog
+from decisionlog.group_commit import GroupCommit
 from engine import Evaluator, Ruleset
 
 
@@ -17,7 +18,8 @@ class Service:
     ruleset: Ruleset
     evaluator: Evaluator
     decision_log: DecisionLog | None = None  # None when the decision log is disabled
+    decision_writer: GroupCommit | None = None  # writes to decision_log; None with it
 
 
-def get_service(request: Request) -> Service:
+async def get_service(request: Request) -> Service:
     return request.app.state.service

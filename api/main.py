@@ -19,6 +19,7 @@ from api.logs import RequestLog, configure, log
 from api.routes import catalog, cds, evaluations, health, pages, rules
 from api.settings import Settings
 from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
+from decisionlog.group_commit import GroupCommit
 from engine import Evaluator, LoadError, load_ruleset, make_engine
 
 DESCRIPTION = """
@@ -45,7 +46,7 @@ def _decision_log(settings: Settings) -> DecisionLog | None:
                     retention_days=settings.decision_log_retention_days)
 
 
-def _lifespan(store: DecisionLog | None):
+def _lifespan(store: DecisionLog | None, writer: GroupCommit | None):
     """Open the decision log (and prune expired decisions) at start-up; close it at shutdown.
     A store that cannot be opened does not stop the service: answers then carry recorded=false."""
 
@@ -60,6 +61,8 @@ def _lifespan(store: DecisionLog | None):
         try:
             yield
         finally:
+            if writer is not None:
+                writer.close()  # commits what is pending
             if store is not None:
                 store.close()
 
@@ -72,15 +75,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ruleset = load_ruleset(settings.rules_dir, overrides_file=settings.overrides_file)
     evaluator = Evaluator(ruleset, make_engine(settings.engine, ruleset))
     store = _decision_log(settings)
+    writer = GroupCommit(store) if store is not None else None
 
     app = FastAPI(
         title="PeerCheck",
         version="0.1.0",
         description=DESCRIPTION,
-        lifespan=_lifespan(store),
+        lifespan=_lifespan(store, writer),
         responses=problems.GUARD_RESPONSES,
     )
-    app.state.service = Service(settings, ruleset, evaluator, store)
+    app.state.service = Service(settings, ruleset, evaluator, store, writer)
     problems.install(app)
     problems.install_openapi(app)
     app.include_router(evaluations.router)

@@ -1,12 +1,16 @@
 """Appending decisions to the decision log before the answer goes out.
 
 The write happens before the response, so a decision the caller has seen is one that is stored.
-If the log cannot take it (read-only disk, locked file, database down), the caller still gets
-the decision, with ``recorded: false``, and a warning is logged — with ids and counts only.
+Writes go through the service's group-commit writer (decisionlog.group_commit): concurrent
+requests share one commit. If the log cannot take them (read-only disk, locked file, database
+down), the caller still gets the decision, with ``recorded: false``, and a warning is logged —
+with ids and counts only.
 """
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import Future
 from typing import Sequence
 
 from api.deps import Service
@@ -16,10 +20,33 @@ from engine import Decision, Profile
 
 
 def record(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str) -> bool:
-    """Store the decisions (one transaction); True when they are stored."""
-    store = service.decision_log
-    if store is None or not pairs:
+    """Store the decisions (one transaction), waiting in this thread; True when they are stored."""
+    pending = _submit(service, pairs, kind)
+    if pending is None:
         return False
+    try:
+        pending[1].result()
+    except LogUnavailable as exc:
+        return _unavailable(service, pending[0], kind, exc)
+    return True
+
+
+async def record_async(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str) -> bool:
+    """``record`` for routes that run on the event loop: the loop serves others while the commit runs."""
+    pending = _submit(service, pairs, kind)
+    if pending is None:
+        return False
+    try:
+        await asyncio.wrap_future(pending[1])
+    except LogUnavailable as exc:
+        return _unavailable(service, pending[0], kind, exc)
+    return True
+
+
+def _submit(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str
+            ) -> tuple[list[DecisionRecord], Future] | None:
+    if service.decision_writer is None or not pairs:
+        return None
     keep_profiles = service.settings.decision_log_store_profiles
     records = [
         DecisionRecord(
@@ -30,10 +57,10 @@ def record(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: st
         )
         for decision, profile in pairs
     ]
-    try:
-        store.append(records)
-    except LogUnavailable as exc:
-        log.warning("decision_log_unavailable", store=store.name, kind=kind, decisions=len(records),
-                    first_decision_id=records[0].decision_id, error=str(exc))
-        return False
-    return True
+    return records, service.decision_writer.submit(records)
+
+
+def _unavailable(service: Service, records: list[DecisionRecord], kind: str, exc: LogUnavailable) -> bool:
+    log.warning("decision_log_unavailable", store=service.decision_log.name, kind=kind, decisions=len(records),
+                first_decision_id=records[0].decision_id, error=str(exc))
+    return False

@@ -13,7 +13,7 @@ from api.explain import Explanation, explain
 from api.logs import log
 from api.problems import FieldProblem, ProblemError, responses
 from api.profiles import check_request_profiles
-from api.recording import record
+from api.recording import record, record_async
 from api.responses import model_response
 from decisionlog import LogUnavailable
 from engine import Decision, Profile
@@ -69,14 +69,14 @@ class StoredDecision(Decision):
     "every rule's outcome on every subject — fired, passed, not applicable (and why), needs information (which fields).",
     responses=responses(422),
 )
-def evaluate(
+async def evaluate(
     profile: Annotated[Profile, Body(openapi_examples={"mixed": {"summary": "A program with several risks", "value": EXAMPLE}})],
     explain_all: Annotated[bool, Query(alias="explain", description="Also return every rule's outcome and why.")] = False,
     service: Service = Depends(get_service),
 ) -> Response:
     check_request_profiles(service.ruleset, profile=(profile, ("body",)))
     decision = service.evaluator.evaluate(profile)
-    recorded = record(service, [(decision, profile)], "evaluation")
+    recorded = await record_async(service, [(decision, profile)], "evaluation")
     log.info("evaluated", decision_id=decision.decision_id, ruleset_version=decision.ruleset_version,
              engine=decision.engine, findings=decision.summary.findings,
              needs_information=decision.summary.needs_information, status=decision.summary.status,
