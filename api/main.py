@@ -43,7 +43,7 @@ def _decision_log(settings: Settings) -> DecisionLog | None:
     if not settings.decision_log_enabled:
         return None
     return open_log(database_url=settings.database_url, data_dir=settings.data_dir,
-                    retention_days=settings.decision_log_retention_days)
+                    retention_days=settings.decision_log_retention_days, sqlite_sync=settings.decision_log_sync)
 
 
 def _lifespan(store: DecisionLog | None, writer: GroupCommit | None):

@@ -61,6 +61,12 @@ class Settings(BaseSettings):
         default=90, ge=0,
         description="Decisions older than this are pruned at start-up and now and then on write; 0 keeps them forever.",
     )
+    decision_log_sync: Literal["full", "normal"] = Field(
+        default="full",
+        description="SQLite durability of each commit. `full` (default): a decision answered as recorded survives a "
+        "power cut (an fsync per commit). `normal`: it survives the process being killed, not a power cut or OS "
+        "crash (WAL fsynced at checkpoints only); faster under load. PostgreSQL follows its own synchronous_commit.",
+    )
     decision_log_store_profiles: bool = Field(
         default=False,
         description="Also store the submitted profile with each decision. Off by default: profiles name people and may "

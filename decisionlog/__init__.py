@@ -30,7 +30,7 @@ POSTGRES_SCHEMES = ("postgres", "postgresql")
 
 
 def open_log(*, database_url: str | None, data_dir: Path, retention_days: int,
-             prune_interval_s: float = 3600.0) -> DecisionLog:
+             prune_interval_s: float = 3600.0, sqlite_sync: str = "full") -> DecisionLog:
     """Build the configured store without touching it yet (``start`` opens it).
 
     Raises ``ConfigError`` for a URL this package cannot serve, including a PostgreSQL URL when
@@ -54,7 +54,7 @@ def open_log(*, database_url: str | None, data_dir: Path, retention_days: int,
         )
     from decisionlog.sqlite import SQLiteLog
 
-    return SQLiteLog(Path(data_dir) / SQLITE_FILE, retention_days, prune_interval_s)
+    return SQLiteLog(Path(data_dir) / SQLITE_FILE, retention_days, prune_interval_s, synchronous=sqlite_sync)
 
 
 __all__ = ["ConfigError", "DecisionLog", "DecisionRecord", "LogUnavailable", "StoredDecision", "open_log"]

@@ -4,7 +4,9 @@ WAL lets readers (``GET /v1/evaluations/{id}``) run while a write is in progress
 has its own connection (sqlite3 connections must not be shared across threads); writes are
 serialised by a lock in this process and by SQLite's own lock across processes, with a short
 busy timeout so a locked file degrades an answer to ``recorded: false`` instead of stalling it.
-``synchronous=FULL``: a decision reported as recorded survives a power cut, not only a crash.
+``synchronous=FULL`` (default): a decision reported as recorded survives a power cut, not only a
+crash; ``normal`` (a setting) survives a killed process but not a power cut, and skips the fsync
+per commit.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Sequence
 from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections
 
 BUSY_TIMEOUT_S = 2.0
+SYNC_MODES = ("full", "normal")
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -47,10 +50,13 @@ class SQLiteLog(DecisionLog):
     name = "sqlite"
 
     def __init__(self, path: Path, retention_days: int, prune_interval_s: float = 3600.0,
-                 busy_timeout_s: float = BUSY_TIMEOUT_S):
+                 busy_timeout_s: float = BUSY_TIMEOUT_S, synchronous: str = "full"):
         super().__init__(retention_days, prune_interval_s)
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
+        if synchronous not in SYNC_MODES:
+            raise ValueError(f"synchronous must be one of {SYNC_MODES}, not {synchronous!r}")
+        self.synchronous = synchronous
         self._threads = ThreadConnections(_close_quietly)
         self._write_lock = threading.RLock()  # re-entered when the first connection creates the schema
         self._schema_ready = False
@@ -88,7 +94,7 @@ class SQLiteLog(DecisionLog):
             mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
             if str(mode).lower() != "wal":
                 raise LogUnavailable(f"{self.path}: WAL mode not available (journal_mode={mode})")
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
             conn.execute(f"PRAGMA cache_size=-{cache_kib}")
             if not self._schema_ready:
                 with self._write_lock:

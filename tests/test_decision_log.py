@@ -323,3 +323,15 @@ def test_round_trip_in_postgresql(make_client, tmp_path):
     assert store.prune() >= 1
     assert client.get(f"/v1/evaluations/{answer['decision_id']}").status_code == 200
     assert not (tmp_path / "data").exists()  # nothing went to SQLite
+
+
+@pytest.mark.parametrize("mode,level", [("full", 2), ("normal", 1)])
+def test_sqlite_durability_follows_the_setting(tmp_path, mode, level):
+    from decisionlog import open_log
+
+    store = open_log(database_url=None, data_dir=tmp_path, retention_days=0, sqlite_sync=mode)
+    store.start()
+    store.append([record()])
+    with store._write_lock:
+        assert store._writer().execute("PRAGMA synchronous").fetchone()[0] == level
+    store.close()
