@@ -7,6 +7,7 @@ message, evidence, "needs information" — is decided here, once, for both engin
 from __future__ import annotations
 
 import hashlib
+import operator
 import string
 import uuid
 from datetime import datetime, timezone
@@ -165,10 +166,11 @@ class Evaluator:
         self._labels = {a.code: a.label for a in ruleset.activities.activities}
         self._position = {rule.id: i for i, rule in enumerate(ruleset.rules)}
         self._labelled = {rule.id: _labelled_lists(rule) for rule in ruleset.rules}
-        self._report: dict[str, tuple[list[CompiledRule], Any]] = {}
+        self._report: dict[str, tuple[list[tuple[CompiledRule, int]], Any]] = {}
         for scope in ("program", "peer"):
             in_scope = [r for r in ruleset.rules if r.spec.scope == scope]
-            self._report[scope] = (in_scope, compile_report([(r.id, r) for r in in_scope]))
+            self._report[scope] = ([(r, self._position[r.id]) for r in in_scope],
+                                   compile_report([(r.id, r) for r in in_scope]))
         # (missing fact fields, peer index or -1) -> profile pointers, for fields with one fixed
         # source each (the pointers then depend on nothing else). Bounded: rules x subsets x peers.
         self._pointer_memo: dict[tuple[tuple[str, ...], int], tuple[str, ...]] = {}
@@ -205,49 +207,53 @@ class Evaluator:
                     if everything or outcome != "passed":
                         yield rule, fact, outcome, missing
 
-    def _reported(self, facts: list[dict[str, Any]], hits: set[tuple[str, int]],
-                  errors: dict[tuple[str, int], str]):
-        """What a decision reports — fired, needs information, error — in rule order, through
-        each scope's compiled report (the hot path of ``evaluate``)."""
-        if errors:  # rare: take the plain route, which knows about errors
-            yield from self._judged(facts, hits, errors)
-            return
+    def _reported(self, profile: Profile, facts: list[dict[str, Any]], hits: set[tuple[str, int]],
+                  subjects: "_Subjects") -> tuple[list["Finding"], list["NeedsInformation"]]:
+        """Findings and needs information through each scope's compiled report — the hot path
+        of ``evaluate``, one pass per fact. Needs information in rule order, then subject order."""
         hit_ids: dict[int, set[str]] = {}
         for rule_id, index in hits:
             hit_ids.setdefault(index, set()).add(rule_id)
-        position = self._position
-        reported = []
+        findings: list[Finding] = []
+        needs: list[tuple[int, int, NeedsInformation]] = []
+        memo = self._pointer_memo
         for index, fact in enumerate(facts):
             in_scope, report = self._report[fact["kind"]]
+            subject = subjects.of(fact)
+            peer = fact.get("peer_index", -1)
             for k, missing in report(fact, hit_ids.get(index, _NO_HITS)):
-                rule = in_scope[k]
-                reported.append((position[rule.id], index, rule, fact, missing))
-        reported.sort(key=lambda r: (r[0], r[1]))
-        for _, _, rule, fact, missing in reported:
-            if missing is None:
-                yield rule, fact, "fired", []
-            else:
-                yield rule, fact, "needs_information", missing
+                rule, position = in_scope[k]
+                if missing is None:
+                    findings.append(self._finding(rule, fact, subject))
+                    continue
+                pointers = memo.get((missing, peer))
+                needs.append((position, index, self._needs(
+                    rule, subject, self._missing(missing, fact, profile) if pointers is None else list(pointers))))
+        needs.sort(key=_first_two)
+        return findings, [n for _, _, n in needs]
+
+    @staticmethod
+    def _needs(rule: CompiledRule, subject: Subject, missing: list[str]) -> NeedsInformation:
+        spec = rule.spec
+        return _built(NeedsInformation, {"rule_id": spec.id, "title": spec.title, "severity": spec.severity,
+                                          "subject": subject, "missing": missing})
 
     def evaluate(self, profile: Profile) -> Decision:
         facts = self.ruleset.facts.build(profile)
         hits, errors = self.engine.match(facts)
-        findings: list[Finding] = []
-        needs: list[NeedsInformation] = []
-        failed: list[EngineError] = []
         subjects = _Subjects(profile)
-        for rule, fact, outcome, missing in self._reported(facts, hits, errors):
-            if outcome == "error":
-                failed.append(_built(EngineError, {"rule_id": rule.id, "subject": subjects.of(fact), "error": missing[0]}))
-            elif outcome == "fired":
-                findings.append(self._finding(rule, fact, subjects.of(fact)))
-            elif outcome == "needs_information":
-                needs.append(
-                    _built(NeedsInformation, {
-                        "rule_id": rule.id, "title": rule.spec.title, "severity": rule.spec.severity,
-                        "subject": subjects.of(fact), "missing": self._missing(missing, fact, profile),
-                    })
-                )
+        failed: list[EngineError] = []
+        if not errors:
+            findings, needs = self._reported(profile, facts, hits, subjects)
+        else:  # rare: the plain route, which knows about errors
+            findings, needs = [], []
+            for rule, fact, outcome, missing in self._judged(facts, hits, errors):
+                if outcome == "error":
+                    failed.append(_built(EngineError, {"rule_id": rule.id, "subject": subjects.of(fact), "error": missing[0]}))
+                elif outcome == "fired":
+                    findings.append(self._finding(rule, fact, subjects.of(fact)))
+                elif outcome == "needs_information":
+                    needs.append(self._needs(rule, subjects.of(fact), _missing_pointers(missing, fact, profile)))
         findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.rule_id, f.subject.pointer))
         _acknowledge(findings, profile)
         open_findings = [f for f in findings if f.acknowledged is None]
@@ -390,6 +396,9 @@ class _Subjects:
                                            "peer_id": self._profile.peers[index].id})
             self._made[index] = subject
         return subject
+
+
+_first_two = operator.itemgetter(0, 1)
 
 
 def _labelled_lists(rule: CompiledRule) -> list[str]:
