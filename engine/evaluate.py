@@ -13,7 +13,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from engine.catalog import Citation
 from engine.facts import VOCABULARY
@@ -34,6 +34,8 @@ class Engine(Protocol):
 
 class Subject(BaseModel):
     """What a result is about: the program, or one peer."""
+
+    model_config = ConfigDict(frozen=True)
 
     kind: Literal["program", "peer"]
     pointer: str = Field(description="JSON pointer to the subject in the profile ('' for the program).")
@@ -74,6 +76,8 @@ class Finding(BaseModel):
 
 class NeedsInformation(BaseModel):
     """A rule that could not be judged because the profile lacks what it reads."""
+
+    model_config = ConfigDict(frozen=True)  # shared between decisions (Evaluator._program_needs)
 
     rule_id: str
     title: str
@@ -174,6 +178,9 @@ class Evaluator:
         # (missing fact fields, peer index or -1) -> profile pointers, for fields with one fixed
         # source each (the pointers then depend on nothing else). Bounded: rules x subsets x peers.
         self._pointer_memo: dict[tuple[tuple[str, ...], int], tuple[str, ...]] = {}
+        # (rule position, missing fact fields) -> the program's NeedsInformation, when its pointers
+        # are memoised: the same immutable value in every decision that needs it. Bounded likewise.
+        self._program_needs: dict[tuple[int, tuple[str, ...]], NeedsInformation] = {}
 
     def outcomes(self, profile: Profile) -> list["RuleOutcome"]:
         """Every rule's outcome on every subject in its scope: what was checked, not only what failed."""
@@ -227,8 +234,15 @@ class Evaluator:
                     findings.append(self._finding(rule, fact, subject))
                     continue
                 pointers = memo.get((missing, peer))
-                needs.append((position, index, self._needs(
-                    rule, subject, self._missing(missing, fact, profile) if pointers is None else list(pointers))))
+                if pointers is None:
+                    need = self._needs(rule, subject, self._missing(missing, fact, profile))
+                elif peer >= 0:
+                    need = self._needs(rule, subject, list(pointers))
+                else:
+                    need = self._program_needs.get((position, missing))
+                    if need is None:
+                        need = self._program_needs[(position, missing)] = self._needs(rule, subject, list(pointers))
+                needs.append((position, index, need))
         needs.sort(key=_first_two)
         return findings, [n for _, _, n in needs]
 

@@ -63,9 +63,23 @@ def test_built_models_equal_model_construct():
         fast, slow = _built(model, dict(values)), model.model_construct(**values)
         assert fast == slow and fast.model_fields_set == slow.model_fields_set
         assert fast.model_dump_json() == slow.model_dump_json()
-        fast_copy = _built(model, dict(values))
-        setattr(fast_copy, next(iter(values)), next(iter(values.values())))  # assignment works, own fields set
-        assert fast_copy.model_fields_set is not fast.model_fields_set
+        assert _built(model, dict(values)).model_fields_set is not fast.model_fields_set  # each its own
+
+
+def test_needs_information_shared_between_decisions_is_immutable(evaluator):
+    """The program's needs-information results are memoised and shared: they must not be changeable."""
+    import pydantic
+    import pytest
+
+    data = next(d for _, d in FIXTURE_PROFILES if any(
+        n.subject.kind == "program" for n in evaluator.evaluate(profile(d)).needs_information))
+    first, second = evaluator.evaluate(profile(data)), evaluator.evaluate(profile(data))
+    assert first.needs_information == second.needs_information
+    need = next(n for n in first.needs_information if n.subject.kind == "program")
+    with pytest.raises(pydantic.ValidationError):
+        need.missing = []
+    with pytest.raises(pydantic.ValidationError):
+        need.subject.pointer = "/peers/0"
 
 
 def test_built_covers_every_field_of_findings_and_decisions(evaluator):
