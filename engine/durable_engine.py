@@ -4,7 +4,8 @@
 * one ruleset, registered once, on a Host subclass that starts no background threads;
 * a process-wide lock (the C extension is not thread-safe and never releases the GIL, so the
   lock costs no parallelism);
-* per evaluation a fresh session id, ``assert_facts`` of the program's facts, hits collected
+* per evaluation a fresh session id, ``assert_facts`` of the program's facts (only the fields
+  the scope's conditions read), hits collected
   into a Python dict keyed by session id (never ``c.s``), then ``delete_state`` — skipped
   after a failed assert, which would segfault;
 * every rule ANDs a marker field (so the hidden ``$s`` state fact never matches) and an
@@ -20,7 +21,7 @@ import itertools
 import threading
 from typing import Any
 
-from engine.language import m_referenced_fields
+from engine.language import m_referenced_fields, referenced_fields
 
 MARKER = "pc_marker"
 _ALWAYS = "__always__"
@@ -60,6 +61,11 @@ class DurableEngine:
         self._ruleset = f"peercheck_{next(_names)}"
         definition: dict[str, Any] = {}
         self._scopes = [(rule_id, scope) for rule_id, scope, _ in rules]
+        # Only the fields some condition of the fact's scope reads are sent: the rest cannot change
+        # a match, and every action parses the matched fact back from JSON (most of the cost).
+        self._sent: dict[str, tuple[str, ...]] = {}
+        for rule_id, scope, condition in rules:
+            self._sent[scope] = tuple(sorted({*self._sent.get(scope, ()), *referenced_fields(condition)}))
         for rule_id, scope, condition in rules:
             guards = [{"$ex": {field: 1}} for field in sorted(m_referenced_fields(condition))]
             clause = {"$and": [{MARKER: 1}, {"kind": scope}, *guards, copy.deepcopy(condition)]}
@@ -98,9 +104,12 @@ class DurableEngine:
             self._hits[sid] = bucket
             asserted = False
             try:
-                payload = [
-                    {**fact, "sid": sid, MARKER: 1, "idx": index} for index, fact in enumerate(facts)
-                ]
+                payload = []
+                for index, fact in enumerate(facts):
+                    sent = {name: fact[name] for name in self._sent.get(fact["kind"], ()) if name in fact}
+                    sent.update(kind=fact["kind"], sid=sid, idx=index)
+                    sent[MARKER] = 1
+                    payload.append(sent)
                 self._host.assert_facts(self._ruleset, payload)
                 asserted = True
             finally:
