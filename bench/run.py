@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from engine import Evaluator, Profile, load_ruleset, make_engine  # noqa: E402
+from engine.evaluate import profile_digest  # noqa: E402
 
 
 def corpus(n: int = 1000) -> list[dict]:
@@ -85,7 +86,30 @@ def main() -> None:
                   f"{evaluation:>20,.0f}{matching:>18,.0f}")
         ratio = [a / b for a, b in zip(results["interpreter"], results["durable_rules"])]
         print(f"{label:<10}{'ratio':<15}{ratio[0]:>21.2f}{'':>15}{ratio[1]:>20.2f}{ratio[2]:>18.2f}")
+    for label, raw in corpora.items():
+        stages(evaluators["interpreter"], label, raw)
     memory(ruleset, corpora["varied"])
+
+
+def stages(evaluator: Evaluator, label: str, raw: list[dict]) -> None:
+    """Where one default-engine evaluation's time goes, in microseconds per profile."""
+    validated = [Profile.model_validate(d) for d in raw]
+    facts = [evaluator.ruleset.facts.build(p) for p in validated]
+    us = {
+        "validation": 1e6 / rate(Profile.model_validate, raw),
+        "facts": 1e6 / rate(evaluator.ruleset.facts.build, validated),
+        "matching": 1e6 / rate(evaluator.engine.match, facts),
+        "digest": 1e6 / rate(profile_digest, validated),
+    }
+    evaluation = 1e6 / rate(evaluator.evaluate, validated)
+    us["outcomes and results"] = max(0.0, evaluation - us["facts"] - us["matching"] - us["digest"])
+    total = us["validation"] + evaluation
+    decisions = [evaluator.evaluate(p) for p in validated]
+    per = (sum(len(d.findings) for d in decisions) / len(decisions),
+           sum(len(d.needs_information) for d in decisions) / len(decisions))
+    print(f"{label} corpus, interpreter, us per profile ({per[0]:.1f} findings, {per[1]:.1f} needs information): "
+          + ", ".join(f"{name} {value:.0f} ({value / total:.0%})" for name, value in us.items())
+          + f"; total {total:.0f}")
 
 
 def rss_mib() -> float:

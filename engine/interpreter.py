@@ -50,6 +50,8 @@ class _Codegen:
         if op in ("$iany", "$iall"):
             field, item_expr = next(iter(arg.items()))
             items, item = self._tmp(), self._tmp()
+            if op == "$iany" and set(item_expr) == {ITEM}:  # some item equals a literal: list membership
+                return f"(type({items} := g({field!r})) is list and {item_expr[ITEM]!r} in {items})"
             test = self.item(item_expr, item)
             if op == "$iany":
                 return f"(type({items} := g({field!r})) is list and any({test} for {item} in {items}))"
