@@ -57,8 +57,9 @@ load: install
 openapi: install
 	$(BIN)/python -m api.openapi_export > openapi.yaml
 
-# Engine throughput (both engines), start-up, memory over 100,000 evaluations, then HTTP
-# throughput and latency against a no-op endpoint and batch throughput. About 4 minutes.
+# Engine throughput (both engines, two corpora), where the time goes, start-up, memory over
+# 100,000 evaluations, then HTTP throughput and latency against a no-op endpoint, batch throughput
+# with one and two workers, and both decision-log durability settings. About 2 minutes.
 bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.http
