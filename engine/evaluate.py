@@ -145,6 +145,8 @@ def _built(model: type[BaseModel], values: dict[str, Any]) -> Any:
     _set(made, "__pydantic_extra__", None)
     _set(made, "__pydantic_private__", None)
     return made
+
+
 _NO_HITS: frozenset[str] = frozenset()
 
 
