@@ -1,4 +1,7 @@
-"""CDS Hooks 2.0 routes: discovery and the PeerCheck program-review service (see api/cds.py)."""
+"""CDS Hooks 2.0 routes: discovery and the PeerCheck program-review service (see api/cds.py).
+
+The service call evaluates one profile on the event loop, like ``POST /v1/evaluations``: cheaper
+than a hop to the thread pool for ~0.2 ms of work."""
 
 from typing import Annotated
 
@@ -10,7 +13,7 @@ from api.deps import Service, get_service
 from api.logs import log
 from api.problems import responses
 from api.profiles import check_request_profiles
-from api.recording import record
+from api.recording import record_async
 from api.routes.evaluations import EXAMPLE
 
 router = APIRouter(tags=["cds-hooks"])
@@ -39,7 +42,7 @@ def discovery() -> cds.Discovery:
     "decision id. An invalid profile: 422 problem details with pointers such as `/context/profile/peers/0/fte`.",
     responses=responses(422),
 )
-def program_review(
+async def program_review(
     call: Annotated[cds.CdsRequest, Body(openapi_examples={"review": {
         "summary": "A hook call carrying a profile",
         "value": {"hook": cds.HOOK, "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", "context": {"profile": EXAMPLE}},
@@ -52,7 +55,7 @@ def program_review(
     profile = call.context.profile
     check_request_profiles(service.ruleset, profile=(profile, ("body", "context", "profile")))
     decision = service.evaluator.evaluate(profile)
-    recorded = record(service, [(decision, profile)], "cds")
+    recorded = await record_async(service, [(decision, profile)], "cds")
     log.info("evaluated", decision_id=decision.decision_id, ruleset_version=decision.ruleset_version,
              engine=decision.engine, findings=decision.summary.findings, status=decision.summary.status,
              recorded=recorded, via="cds-hooks")
