@@ -30,7 +30,8 @@ def corpus(n: int = 1000) -> list[dict]:
 
     out = [data for _, data in FIXTURE_PROFILES]
 
-    @settings(max_examples=n, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=n, deadline=None, database=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
     @given(data=profiles)
     def gather(data):
         if len(out) < n:
