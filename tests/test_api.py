@@ -9,6 +9,7 @@ import yaml
 from openapi_spec_validator import validate
 
 from conftest import BASE_PROFILE, FIXTURES, variant
+from engine import Profile
 
 ROOT = Path(__file__).resolve().parent.parent
 PROBLEM = "application/problem+json"
@@ -216,3 +217,32 @@ def test_request_id_is_echoed_and_bound_to_the_logs(capfd):
     assert {"evaluated", "request"} <= set(events)
     assert events["request"]["status"] == 200
     assert client.get("/healthz", headers={"x-request-id": "x" * 500}).headers["x-request-id"] != "x" * 500
+
+
+@pytest.mark.parametrize("peers,in_pool", [(2, False), (25, True)])
+def test_large_profiles_are_evaluated_off_the_event_loop(client, monkeypatch, peers, in_pool):
+    """Small profiles evaluate on the loop (cheaper than a thread hop); large ones in the thread
+    pool, so one 500-peer profile cannot hold every other request. Same answer either way."""
+    import api.evaluating
+
+    pooled = []
+    original = api.evaluating.run_in_threadpool
+
+    async def spy(work, *args):
+        pooled.append(work)
+        return await original(work, *args)
+
+    monkeypatch.setattr(api.evaluating, "run_in_threadpool", spy)
+    base = variant(None)
+    body = {**base, "peers": [{**base["peers"][0], "id": f"p{i}"} for i in range(peers)]}
+    for path in ("/v1/evaluations?explain=true", "/cds-services/peercheck-program-review"):
+        payload = body if path.startswith("/v1") else {"hook": "peercheck-program-review", "hookInstance": "x",
+                                                       "context": {"profile": body}}
+        response = client.post(path, json=payload)
+        assert response.status_code == 200, response.text
+    assert bool(pooled) is in_pool
+    assert len(pooled) == (3 if in_pool else 0)  # evaluation and explanation, then the CDS evaluation
+    answer = client.post("/v1/evaluations", json=body).json()
+    reference = client.app.state.service.evaluator.evaluate(Profile.model_validate(body))
+    assert [f["finding_id"] for f in answer["findings"]] == [f.finding_id for f in reference.findings]
+    assert answer["summary"] == reference.summary.model_dump(mode="json")

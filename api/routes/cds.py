@@ -1,7 +1,7 @@
 """CDS Hooks 2.0 routes: discovery and the PeerCheck program-review service (see api/cds.py).
 
-The service call evaluates one profile on the event loop, like ``POST /v1/evaluations``: cheaper
-than a hop to the thread pool for ~0.2 ms of work."""
+The service call evaluates like ``POST /v1/evaluations``: small profiles on the event loop, large
+ones in the thread pool (api/evaluating.py)."""
 
 from typing import Annotated
 
@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 
 from api import cds
 from api.deps import Service, get_service
+from api.evaluating import run_nearby
 from api.logs import log
 from api.problems import responses
 from api.profiles import check_request_profiles
@@ -54,7 +55,7 @@ async def program_review(
                                        "msg": f"this service answers the {cds.HOOK!r} hook"}])
     profile = call.context.profile
     check_request_profiles(service.ruleset, profile=(profile, ("body", "context", "profile")))
-    decision = service.evaluator.evaluate(profile)
+    decision = await run_nearby(profile, service.evaluator.evaluate, profile)
     recorded = await record_async(service, [(decision, profile)], "cds")
     log.info("evaluated", decision_id=decision.decision_id, ruleset_version=decision.ruleset_version,
              engine=decision.engine, findings=decision.summary.findings, status=decision.summary.status,

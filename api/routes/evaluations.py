@@ -9,6 +9,7 @@ from pydantic import Field
 from api import batch as batching
 from api import compare as comparing
 from api.deps import Service, get_service
+from api.evaluating import run_nearby
 from api.explain import Explanation, explain
 from api.logs import log
 from api.problems import FieldProblem, ProblemError, responses
@@ -75,7 +76,7 @@ async def evaluate(
     service: Service = Depends(get_service),
 ) -> Response:
     check_request_profiles(service.ruleset, profile=(profile, ("body",)))
-    decision = service.evaluator.evaluate(profile)
+    decision = await run_nearby(profile, service.evaluator.evaluate, profile)
     recorded = await record_async(service, [(decision, profile)], "evaluation")
     log.info("evaluated", decision_id=decision.decision_id, ruleset_version=decision.ruleset_version,
              engine=decision.engine, findings=decision.summary.findings,
@@ -84,7 +85,7 @@ async def evaluate(
     if decision.engine_errors:
         log.error("engine_errors", decision_id=decision.decision_id, count=len(decision.engine_errors),
                   rules=sorted({e.rule_id for e in decision.engine_errors}))
-    explanation = explain(service.evaluator, profile, decision) if explain_all else None
+    explanation = await run_nearby(profile, explain, service.evaluator, profile, decision) if explain_all else None
     return model_response(EvaluationResult.model_construct(**decision.__dict__, recorded=recorded, explanation=explanation))
 
 
