@@ -336,15 +336,14 @@ class Evaluator:
     def _context(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> "_Context":
         """What a rule's message and remediation templates may name: fact fields, parameters,
         the peer's label, the state's name and the activity labels of duty lists."""
-        context = _Context(fact)
-        context.update(rule.params)
-        context["peer_label"] = _peer_label(fact, subject)
+        extras = dict(rule.params)
+        extras["peer_label"] = _peer_label(fact, subject)
         row = self.ruleset.states.states.get(fact["state"])
-        context["state_name"] = row.name if row else fact["state"]
+        extras["state_name"] = row.name if row else fact["state"]
         for name in self._labelled[rule.id]:
             if name in fact:
-                context[f"{name}_labels"] = "; ".join(self._labels.get(c, c) for c in fact[name]) or "none"
-        return context
+                extras[f"{name}_labels"] = "; ".join(self._labels.get(c, c) for c in fact[name]) or "none"
+        return _Context(extras, fact)
 
 
 def judge(rule: CompiledRule, fact: dict[str, Any], index: int, hits: set[tuple[str, int]]) -> tuple[Outcome, list[str]]:
@@ -373,6 +372,9 @@ def judge(rule: CompiledRule, fact: dict[str, Any], index: int, hits: set[tuple[
     return "needs_information", list(dict.fromkeys(applies_missing + missing))
 
 
+_ABSENT = object()
+
+
 class _Unknown:
     """A value the profile does not give: reads 'unknown' whatever the format spec."""
 
@@ -380,11 +382,19 @@ class _Unknown:
         return "unknown"
 
 
-class _Context(dict):
-    """Template values: lists read as prose, floats without noise, unknowns as 'unknown'."""
+class _Context:
+    """Template values — the extras (parameters, labels), else the fact's fields, which are read
+    in place rather than copied: lists read as prose, floats without noise, unknowns as 'unknown'."""
+
+    __slots__ = ("extras", "fact")
+
+    def __init__(self, extras: dict[str, Any], fact: dict[str, Any]):
+        self.extras, self.fact = extras, fact
 
     def __getitem__(self, key: str) -> Any:
-        value = self.get(key)
+        value = self.extras.get(key, _ABSENT)
+        if value is _ABSENT:
+            value = self.fact.get(key)
         if value is None:
             return _Unknown()
         if isinstance(value, list):

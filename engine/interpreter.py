@@ -129,23 +129,30 @@ def compile_report(entries: list[tuple[str, Any]]) -> Callable:
     body = ["out = []"]
     for k, (rule_id, rule) in enumerate(entries):
         namespace[f"R{k}"], namespace[f"A{k}"] = rule.required, rule.applies_required
+        namespace[f"AR{k}"] = tuple(dict.fromkeys(rule.applies_required + rule.required))
         namespace[f"cf{k}"], namespace[f"acf{k}"], namespace[f"holds{k}"] = (
             rule.certainly_false, rule.applies_certainly_false, rule.holds)
         known = " and ".join(f"{name!r} in f" for name in rule.required) or "True"
-        missing = f"tuple([n for n in R{k} if n not in f])"
+        # What is missing once "not known": with one field (almost every rule), that field.
+        missing = f"R{k}" if len(rule.required) == 1 else f"tuple([n for n in R{k} if n not in f])"
         body.append(f"if {rule_id!r} in h: out.append(({k}, None))")
         if rule.applies_when is None:
             body.append(f"elif not ({known}) and not cf{k}(f): out.append(({k}, {missing}))")
             continue
         applies_known = " and ".join(f"{name!r} in f" for name in rule.applies_required) or "True"
+        if len(rule.applies_required) == 1:  # the applicability field is the one missing
+            applies_missing, both_missing = f"A{k}", f"AR{k}" if len(rule.required) == 1 else (
+                f"tuple(dict.fromkeys(A{k} + {missing}))")
+        else:
+            applies_missing = f"tuple([n for n in A{k} if n not in f])"
+            both_missing = f"tuple(dict.fromkeys({applies_missing} + {missing}))"
         body += [
             f"elif {rule_id + '/applies'!r} in h:",
             f"    if not ({known}) and not cf{k}(f): out.append(({k}, {missing}))",
             f"elif not ({applies_known}) and not acf{k}(f):",
-            f"    am = [n for n in A{k} if n not in f]",
             f"    if not ({known}):",
-            f"        if not cf{k}(f): out.append(({k}, tuple(dict.fromkeys(am + [n for n in R{k} if n not in f]))))",
-            f"    elif holds{k}(f): out.append(({k}, tuple(am)))",
+            f"        if not cf{k}(f): out.append(({k}, {both_missing}))",
+            f"    elif holds{k}(f): out.append(({k}, {applies_missing}))",
         ]
     body.append("return out")
     source = "def report(f, h):\n" + "\n".join(f"    {line}" for line in body)
