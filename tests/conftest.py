@@ -60,6 +60,18 @@ def client():
         yield test_client
 
 
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A PostgreSQL database for the decision-log tests (tests/postgres_server.py), or a skip."""
+    from postgres_server import Unavailable, throwaway_postgres
+
+    try:
+        with throwaway_postgres() as url:
+            yield url
+    except Unavailable as exc:
+        pytest.skip(f"no PostgreSQL here: {exc}")
+
+
 def profile(data: dict) -> Profile:
     return Profile.model_validate(data)
 

@@ -296,12 +296,8 @@ def test_decisionlog_stands_apart_from_the_http_layer():
                 assert name.split(".")[0] not in ("api", "engine"), f"{path.name} imports {name}"
 
 
-@pytest.mark.skipif(not __import__("os").environ.get("PEERCHECK_TEST_DATABASE_URL"),
-                    reason="set PEERCHECK_TEST_DATABASE_URL=postgresql://… (and install the postgres extra) to test PostgreSQL")
-def test_round_trip_in_postgresql(make_client, tmp_path):
-    import os
-
-    url = os.environ["PEERCHECK_TEST_DATABASE_URL"]
+def test_round_trip_in_postgresql(make_client, tmp_path, postgres_url):
+    url = postgres_url
     client = make_client(database_url=url, decision_log_retention_days=30)
     store = client.app.state.service.decision_log
     assert store.name == "postgresql"
