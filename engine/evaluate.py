@@ -300,15 +300,12 @@ class Evaluator:
         })
 
     def _missing(self, fields: tuple[str, ...], fact: dict[str, Any], profile: Profile) -> list[str]:
-        """``_missing_pointers``, remembered when the answer depends only on the fields and the peer."""
-        key = (fields, fact.get("peer_index", -1))
-        known = self._pointer_memo.get(key)
-        if known is None:
-            pointers = _missing_pointers(list(fields), fact, profile)
-            if not all(name in _SINGLE_SOURCE for name in fields):
-                return pointers
-            known = self._pointer_memo[key] = tuple(pointers)
-        return list(known)
+        """``_missing_pointers`` for a memo miss in ``_reported``; remembered when the answer
+        depends only on the fields and the peer (every field has one fixed source)."""
+        pointers = _missing_pointers(list(fields), fact, profile)
+        if all(name in _SINGLE_SOURCE for name in fields):
+            self._pointer_memo[(fields, fact.get("peer_index", -1))] = tuple(pointers)
+        return pointers
 
     def _finding(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> Finding:
         spec = rule.spec
