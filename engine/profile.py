@@ -10,12 +10,23 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, field_validator, model_validator
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from engine.catalog import activity_codes
 
 SCHEMA_VERSION = "1.1"
 SCHEMA_VERSIONS = ("1.0", "1.1")
+
+
+def since(version: str) -> dict[str, str]:
+    """``json_schema_extra`` of a field added after schema 1.0: a profile may carry only the
+    fields of the schema version it declares (the JSON schema shows it as ``x-since``)."""
+    return {"x-since": version}
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
 
 ActivityCode = Literal[activity_codes()]  # type: ignore[valid-type]
 
@@ -38,6 +49,12 @@ class Labelled(StrEnum):
     @classmethod
     def labels(cls) -> dict[str, str]:
         return {member.value: member.label for member in cls}
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, source: Any, handler: Any) -> Any:
+        schema = handler(source)
+        schema["strict"] = False  # a code arrives as a JSON string, never as the enum member itself
+        return schema
 
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> dict[str, Any]:
@@ -208,7 +225,10 @@ class NetworkContact(Labelled):
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=2000)
+    """Strict JSON types: ``"24"`` is not an integer and ``"yes"`` or ``0`` not a boolean, as the
+    OpenAPI document says (codes of ``Labelled`` enums are still read from strings)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, str_max_length=2000, strict=True)
 
 
 def _unique(values: list | None) -> list | None:
@@ -302,10 +322,10 @@ class Supervision(_Strict):
         default=None, description="How often the peers meet a network of peer workers outside the agency."
     )
     # schema 1.1
-    mental_health_professional: bool | None = Field(title="Supervised by a mental health professional", default=None, description="A competent mental health professional, as defined by the state, supervises the peers (a Medicaid requirement). Since 1.1.")
-    supervisor_champions_role: bool | None = Field(title="Supervisor champions the peer role", default=None, description="The supervisor champions peer roles within the agency. Since 1.1.")
-    supervisor_dual_role: bool | None = Field(title="Supervisor is also a peer's therapist or sponsor", default=None, description="The supervisor also acts as a peer's therapist, diagnostician or sponsor. Since 1.1.")
-    ethics_discussed: bool | None = Field(title="Ethics and boundaries discussed in supervision", default=None, description="Ethics, boundaries and professionalism are discussed in supervision. Since 1.1.")
+    mental_health_professional: bool | None = Field(title="Supervised by a mental health professional", default=None, json_schema_extra=since("1.1"), description="A competent mental health professional, as defined by the state, supervises the peers (a Medicaid requirement). Since 1.1.")
+    supervisor_champions_role: bool | None = Field(title="Supervisor champions the peer role", default=None, json_schema_extra=since("1.1"), description="The supervisor champions peer roles within the agency. Since 1.1.")
+    supervisor_dual_role: bool | None = Field(title="Supervisor is also a peer's therapist or sponsor", default=None, json_schema_extra=since("1.1"), description="The supervisor also acts as a peer's therapist, diagnostician or sponsor. Since 1.1.")
+    ethics_discussed: bool | None = Field(title="Ethics and boundaries discussed in supervision", default=None, json_schema_extra=since("1.1"), description="Ethics, boundaries and professionalism are discussed in supervision. Since 1.1.")
 
     unique_lists = field_validator("provided_by", "functions")(_unique)
 
@@ -317,9 +337,11 @@ class OutcomeInstrument(Labelled):
     other = "other", "Other"
 
 
-def _flag(title: str, description: str, since: str | None = None) -> Any:
-    """A yes/no practice: ``title`` is its plain-language label, ``description`` says what yes means."""
-    return Field(default=None, title=title, description=description + (f" Since {since}." if since else ""))
+def _flag(title: str, description: str, version: str | None = None) -> Any:
+    """A yes/no practice: ``title`` is its plain-language label, ``description`` says what yes
+    means; ``version`` is the schema version that added it."""
+    return Field(default=None, title=title, description=description + (f" Since {version}." if version else ""),
+                 json_schema_extra=since(version) if version else None)
 
 
 class Policies(_Strict):
@@ -352,7 +374,7 @@ class Policies(_Strict):
     peer_input_into_policy: bool | None = _flag("Peers have a voice in policy", "Peers have a voice in the program's policies.", "1.1")
     orientation_plan: bool | None = _flag("Orientation plan for new peers", "An orientation and onboarding plan for new peers.", "1.1")
     outcome_measurement: bool | None = _flag("Plan to measure outcomes", "A plan to measure outcomes of peer services.", "1.1")
-    outcome_instruments: list[OutcomeInstrument] | None = Field(title="Outcome measurement instruments", default=None, max_length=4, description="Instruments used to measure outcomes (BARC-10, RAS, RPI, other). Since 1.1.")
+    outcome_instruments: list[OutcomeInstrument] | None = Field(title="Outcome measurement instruments", default=None, max_length=4, json_schema_extra=since("1.1"), description="Instruments used to measure outcomes (BARC-10, RAS, RPI, other). Since 1.1.")
     role_described_as_sponsor: bool | None = _flag("Peer described as a 12-step sponsor", "Program documents describe the peer as a 12-step sponsor.", "1.1")
 
     unique_lists = field_validator("outcome_instruments")(_unique)
@@ -389,7 +411,7 @@ class Profile(_Strict):
     peers: list[Peer] = Field(title="Peers", min_length=1, max_length=500, description="Peer staff (or planned positions); at least one.")
     supervision: Supervision | None = Field(title="Supervision", default=None, description="How peers are supervised; unknown if absent.")
     policies: Policies | None = Field(title="Policies and practices", default=None, description="Written policies and practices; unknown if absent.")
-    hiring: Hiring | None = Field(title="Hiring", default=None, description="Recruitment and hiring practices; unknown if absent. Since 1.1.")
+    hiring: Hiring | None = Field(title="Hiring", default=None, json_schema_extra=since("1.1"), description="Recruitment and hiring practices; unknown if absent. Since 1.1.")
     acknowledged: list[Acknowledgement] | None = Field(
         title="Acknowledged risks",
         default=None, max_length=200,
@@ -397,8 +419,60 @@ class Profile(_Strict):
     )
 
     @model_validator(mode="after")
-    def peer_ids_unique(self) -> "Profile":
-        ids = [p.id for p in self.peers if p.id is not None]
-        if len(ids) != len(set(ids)):
-            raise ValueError("peer ids must be unique")
+    def consistent(self) -> "Profile":
+        """What no single field can check: fields newer than the declared schema version, peer
+        ids used twice, acknowledgements of a peer the profile does not have. Each problem names
+        its own field."""
+        errors = [*_newer_fields(self, _version(self.schema_version), ()), *_repeated_peer_ids(self),
+                  *_unknown_subjects(self)]
+        if errors:
+            raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
+
+
+def _newer_fields(model: BaseModel, declared: tuple[int, ...], loc: tuple) -> list[InitErrorDetails]:
+    errors: list[InitErrorDetails] = []
+    for name in type(model).model_fields:
+        value = getattr(model, name) if name in model.model_fields_set else None
+        if value is None:
+            continue
+        extra = type(model).model_fields[name].json_schema_extra
+        added = extra.get("x-since") if isinstance(extra, dict) else None
+        if added and _version(added) > declared:
+            errors.append(InitErrorDetails(
+                type=PydanticCustomError("newer_field", "this field was added in schema {since}; the profile declares {declared}",
+                                         {"since": added, "declared": ".".join(map(str, declared))}),
+                loc=(*loc, name), input=value))
+            continue
+        items = value if isinstance(value, list) else [value]
+        for index, item in enumerate(items):
+            if isinstance(item, BaseModel):
+                where = (*loc, name, index) if isinstance(value, list) else (*loc, name)
+                errors.extend(_newer_fields(item, declared, where))
+    return errors
+
+
+def _repeated_peer_ids(profile: "Profile") -> list[InitErrorDetails]:
+    first: dict[str, int] = {}
+    errors: list[InitErrorDetails] = []
+    for index, peer in enumerate(profile.peers):
+        if peer.id is None:
+            continue
+        if peer.id in first:
+            errors.append(InitErrorDetails(
+                type=PydanticCustomError("duplicate_peer_id", "peer {first} has the same id", {"first": first[peer.id]}),
+                loc=("peers", index, "id"), input=peer.id))
+        else:
+            first[peer.id] = index
+    return errors
+
+
+def _unknown_subjects(profile: "Profile") -> list[InitErrorDetails]:
+    return [
+        InitErrorDetails(
+            type=PydanticCustomError("unknown_subject", "the profile has no peer {index}",
+                                     {"index": int(ack.subject.rsplit("/", 1)[1]), "peers": len(profile.peers)}),
+            loc=("acknowledged", i, "subject"), input=ack.subject)
+        for i, ack in enumerate(profile.acknowledged or ())
+        if ack.subject and int(ack.subject.rsplit("/", 1)[1]) >= len(profile.peers)
+    ]

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from engine.catalog import activity_codes
 from engine.profile import (
-    Hiring, OutcomeInstrument, Policies,
+    Hiring, OutcomeInstrument, Policies, Supervision,
     Certification, Employer, Funding, HostAgency, LivedExperience, NetworkContact, PayBasis,
     ReferralPathway, SubstituteRole, SupervisionFrequency, SupervisionFunction, SupervisorKind, USState,
 )
@@ -46,11 +46,28 @@ peers = st.builds(
                                       solo_home_visits_allowed=maybe(st.booleans()))),
 )
 
+def _since_1_1(model: type, values: dict) -> bool:
+    return any((model.model_fields[name].json_schema_extra or {}).get("x-since") for name in values)
+
+
+def _consistent(doc: dict) -> dict:
+    """What the schema requires across fields: a 1.0 profile carries no 1.1 field (it is declared
+    1.1 instead), and an acknowledgement names only peers the profile has."""
+    if doc["schema_version"] == "1.0" and (
+        "hiring" in doc or _since_1_1(Policies, doc.get("policies", {})) or _since_1_1(Supervision, doc.get("supervision", {}))
+    ):
+        doc["schema_version"] = "1.1"
+    for ack in doc.get("acknowledged", ()):
+        if ack.get("subject", "").startswith("/peers/") and int(ack["subject"].rsplit("/", 1)[1]) >= len(doc["peers"]):
+            ack["subject"] = "/peers/0"
+    return doc
+
+
 profiles = st.builds(
-    lambda schema_version, program, peers, supervision, policies, hiring, acknowledged: _drop_none(
+    lambda schema_version, program, peers, supervision, policies, hiring, acknowledged: _consistent(_drop_none(
         {"schema_version": schema_version, "program": program, "peers": peers, "supervision": supervision,
          "policies": policies, "hiring": hiring, "acknowledged": acknowledged}
-    ),
+    )),
     schema_version=st.sampled_from(["1.0", "1.1"]),
     program=st.builds(
         lambda **kw: _drop_none(kw),
