@@ -15,6 +15,11 @@ from api.problems import Problem, invalid_document
 from api.profiles import validate_item
 from engine import Decision, Evaluator, Profile
 from engine.spec import Severity
+from engine.validation import MAX_PROBLEMS
+
+BATCH_PROBLEMS = 500
+"""Problems listed across one batch's invalid items (each item lists at least one, at most
+``MAX_PROBLEMS``, and counts the rest), so a batch of broken items gets a bounded answer."""
 
 
 class BatchRequest(BaseModel):
@@ -58,13 +63,15 @@ def evaluate_items(evaluator: Evaluator, items: list[Any]) -> tuple[list[BatchIt
     """Decisions or errors, in item order; also the (decision, profile) pairs to record."""
     results: list[BatchItemResult] = []
     pairs: list[tuple[Decision, Profile]] = []
+    budget = BATCH_PROBLEMS
     for index, item in enumerate(items):
-        checked = validate_item(item, evaluator.ruleset)
+        checked = validate_item(item, evaluator.ruleset, limit=max(1, min(MAX_PROBLEMS, budget)))
         if isinstance(checked, Profile):
             decision = evaluator.evaluate(checked)
             pairs.append((decision, checked))
             results.append(BatchItemResult(index=index, decision=decision))
         else:
+            budget -= len(checked.problems)
             results.append(BatchItemResult(index=index, error=invalid_document(checked)))
     return results, pairs
 

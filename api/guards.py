@@ -1,9 +1,12 @@
 """Request guards that run before routing, as plain ASGI middleware (cheap on the hot path):
 
-* ``StrictJSON`` — body-size limit (413), JSON content type on API routes (415), and a strict
-  parse of the body: invalid UTF-8, duplicate keys and nesting too deep for the parser are
-  rejected with a 422 naming the problem, before FastAPI parses it leniently. (NaN and Infinity
-  pass here and are refused by the profile model, which names the field.)
+* ``StrictJSON`` — body-size limit (413), no compressed bodies and a JSON content type on API
+  routes (415), and the strict parse of engine/jsontext.py: invalid UTF-8, unpaired surrogates,
+  syntax errors (with line, column and the offending line), NaN and Infinity, over-long
+  integers, duplicate keys and nesting too deep for the parser. Large bodies are parsed in the
+  thread pool, never on the event loop. The outcome — the document, or why it cannot be read —
+  is handed on in the ASGI scope (``DOCUMENT``): the route answers with the 422, naming fields
+  by the labels of its own body schema, and never parses the body twice (api/bodies.py).
 * ``KeyGuard`` — optional API keys (stored as SHA-256 hashes, compared in constant time),
   scopes (``read`` for GET, ``evaluate`` for POST, which writes decisions) and a per-key rate
   limit (429 with Retry-After). ``/healthz`` and the API docs stay open.
@@ -24,8 +27,10 @@ from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from starlette.concurrency import run_in_threadpool
+
 from api.problems import PROBLEM_JSON, TYPE_BASE
-from report.inputs import DuplicateKey, reject_duplicate_keys
+from engine.jsontext import InvalidJSON, loads
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -34,6 +39,21 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 OPEN_PATHS = ("/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
 BODY_METHODS = ("POST", "PUT", "PATCH")
+DOCUMENT = "peercheck.document"
+"""ASGI scope key under which StrictJSON leaves the parsed body (a ``ParsedBody``)."""
+INLINE_BYTES = 64 * 1024
+"""Bodies up to this size are parsed on the event loop (well under a millisecond); larger ones in
+the thread pool, where the parser's Python hooks let the loop keep serving."""
+
+
+class ParsedBody:
+    """The request body as StrictJSON read it: the ``document``, or the ``problems`` (engine
+    ``TextProblem``) that kept it from being read; and its size in bytes."""
+
+    __slots__ = ("document", "problems", "size")
+
+    def __init__(self, document: Any, size: int, problems: list[Any] | None = None):
+        self.document, self.size, self.problems = document, size, problems
 
 
 async def send_problem(send: Send, status: int, slug: str, title: str, detail: str, path: str,
@@ -55,25 +75,21 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def strict_json_problem(body: bytes) -> str | None:
-    """Why ``body`` is not acceptable JSON, or None."""
+def _clip(text: str, width: int = 100) -> str:
+    return text if len(text) <= width else text[:width] + "…"
+
+
+async def parse_body(body: bytes) -> ParsedBody:
+    """The body as strict JSON (engine/jsontext.py); large bodies in the thread pool."""
     try:
-        text = body.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return f"request body is not valid UTF-8 (byte {exc.start})"
-    try:
-        json.loads(text, object_pairs_hook=reject_duplicate_keys)
-    except DuplicateKey as exc:
-        return str(exc)
-    except RecursionError:
-        return "JSON nested too deeply"
-    except ValueError as exc:
-        return f"request body is not valid JSON: {exc}"
-    return None
+        document = loads(body) if len(body) <= INLINE_BYTES else await run_in_threadpool(loads, body)
+    except InvalidJSON as exc:
+        return ParsedBody(None, len(body), exc.problems)
+    return ParsedBody(document, len(body))
 
 
 class StrictJSON:
-    """Size, content type and strict JSON for request bodies on API routes."""
+    """Size, encoding, content type and strict JSON for request bodies on API routes."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, exempt_prefixes: tuple[str, ...] = ("/ui",)):
         self.app = app
@@ -88,6 +104,10 @@ class StrictJSON:
         if declared is not None and declared.isdigit() and int(declared) > self.max_body_bytes:
             return await send_problem(send, 413, "too-large", "Request too large",
                                       f"the body is {declared} bytes; the limit is {self.max_body_bytes}", path)
+        encoding = (_header(scope, b"content-encoding") or "identity").strip().lower()
+        if encoding != "identity":
+            return await send_problem(send, 415, "unsupported-media-type", "Unsupported media type",
+                                      f"send the body uncompressed (Content-Encoding {_clip(encoding)!r} is not accepted)", path)
         chunks, size = [], 0
         while True:
             message = await receive()
@@ -102,14 +122,13 @@ class StrictJSON:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        del chunks
         if not path.startswith(self.exempt_prefixes) and body:
             content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
             if content_type != "application/json" and not content_type.endswith("+json"):
                 return await send_problem(send, 415, "unsupported-media-type", "Unsupported media type",
-                                          f"send the body as application/json (got {content_type or 'no content type'})", path)
-            problem = strict_json_problem(body)
-            if problem:
-                return await send_problem(send, 422, "invalid-json", "Invalid JSON", problem, path, body_problem=True)
+                                          f"send the body as application/json (got {_clip(content_type) or 'no content type'})", path)
+            scope[DOCUMENT] = await parse_body(body)
 
         replayed = False
 

@@ -1,7 +1,10 @@
 """RFC 9457 problem details for every error the API returns.
 
-A validation problem names each bad field as a JSON pointer into the request body, with the
-reason. The offending value is not echoed: it may be sensitive, and the caller has it.
+A validation problem names each bad field by its label and position for people ("Peer 2 ›
+Active caseload") and by JSON pointer into the request body for machines, says what is wrong and,
+where it can, how to fix it — the wording of engine/validation.py, which the page and the CLI use
+too. At most ``MAX_PROBLEMS`` are listed; ``error_count`` says how many were found. The offending
+value is not echoed: it may be sensitive, and the caller has it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.logs import log
+from engine.fields import Node
+from engine.validation import MAX_PROBLEMS, InvalidDocument
+from engine.validation import Problem as DocumentProblem
+from engine.validation import describe
 
 PROBLEM_JSON = "application/problem+json"
 BODY_PARSE_ERROR = "There was an error parsing the body"  # FastAPI's HTTPException(400) detail
@@ -22,9 +29,15 @@ TYPE_BASE = "urn:peercheck:problem:"
 
 
 class FieldProblem(BaseModel):
-    pointer: str | None = Field(default=None, description="JSON pointer to the bad field in the request body ('' = the body itself).")
+    pointer: str | None = Field(default=None, description="JSON pointer to the bad field in the request body ('' = the body itself); list items count from 0.")
     parameter: str | None = Field(default=None, description="Name of the bad query or path parameter.")
-    detail: str = Field(description="What is wrong with it.")
+    field: str | None = Field(default=None, description="Where, for people: the field's label and position, e.g. `Peer 2 › Active caseload` (people count from 1).")
+    detail: str = Field(description="What is wrong with it, in plain words.")
+    fix: str | None = Field(default=None, description="How to fix it, when PeerCheck can tell (e.g. `Did you mean OH (Ohio)?`).")
+    code: str | None = Field(default=None, description="A stable machine-readable kind of problem, e.g. `unknown_field`, `not_a_code`, `not_a_list`, `invalid_json`.")
+    line: int | None = Field(default=None, description="For JSON that cannot be read: the line of the problem (from 1).")
+    column: int | None = Field(default=None, description="For JSON that cannot be read: the column of the problem (from 1).")
+    excerpt: str | None = Field(default=None, description="For JSON that cannot be read: the offending line, cut around the column.")
 
 
 class Problem(BaseModel):
@@ -36,55 +49,64 @@ class Problem(BaseModel):
     detail: str
     instance: str | None = None
     errors: list[FieldProblem] | None = None
+    error_count: int | None = Field(default=None, description=f"Problems found. When larger than the number in `errors` (at most {MAX_PROBLEMS} are listed), the rest are not listed and validation may have stopped before finding every problem.")
 
 
 class ProblemError(Exception):
     """Raised by a route for an error that names fields (e.g. a batch with too many ``/items``)."""
 
-    def __init__(self, status: int, slug: str, title: str, detail: str, errors: list[FieldProblem] | None = None):
+    def __init__(self, status: int, slug: str, title: str, detail: str, errors: list[FieldProblem] | None = None,
+                 error_count: int | None = None):
         super().__init__(detail)
         self.status, self.slug, self.title, self.detail, self.errors = status, slug, title, detail, errors
+        self.error_count = error_count
 
 
 def problem(status: int, slug: str, title: str, detail: str, request: Request | None = None,
-            errors: list[FieldProblem] | None = None, headers: dict[str, str] | None = None) -> JSONResponse:
+            errors: list[FieldProblem] | None = None, headers: dict[str, str] | None = None,
+            error_count: int | None = None) -> JSONResponse:
     body = Problem(type=TYPE_BASE + slug, title=title, status=status, detail=detail,
-                   instance=str(request.url.path) if request else None, errors=errors)
+                   instance=str(request.url.path) if request else None, errors=errors, error_count=error_count)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status,
                         media_type=PROBLEM_JSON, headers=headers)
 
 
-def _field_problem(err: dict[str, Any]) -> FieldProblem:
-    loc = list(err.get("loc", ()))
-    if loc and loc[0] in ("query", "path", "header"):
-        return FieldProblem(parameter=".".join(str(p) for p in loc[1:]), detail=_detail(err))
-    if err.get("type") == "json_invalid":
-        return FieldProblem(pointer="", detail=_detail(err))
-    parts = loc[1:] if loc and loc[0] == "body" else loc
-    return FieldProblem(pointer=pointer(parts), detail=_detail(err))
+def field_problem(p: DocumentProblem) -> FieldProblem:
+    return FieldProblem(pointer=p.pointer, field=p.field, detail=p.detail, fix=p.fix, code=p.code,
+                        line=p.line, column=p.column, excerpt=p.excerpt)
 
 
-def pointer(parts) -> str:
-    """RFC 6901 JSON pointer from path segments."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+def invalid_request(exc: InvalidDocument) -> ProblemError:
+    """The 422 for an invalid request body."""
+    return ProblemError(422, "invalid-request", "Invalid request", exc.summary(),
+                        [field_problem(p) for p in exc.problems], error_count=exc.total)
 
 
-def field_problems(errors: list[dict[str, Any]]) -> list[FieldProblem]:
-    """Pydantic errors of a ``model_validate`` call (locations relative to the validated document)."""
-    return [FieldProblem(pointer=pointer(e.get("loc", ())), detail=_detail(e)) for e in errors]
-
-
-def invalid_document(errors: list[FieldProblem], what: str = "profile") -> Problem:
+def invalid_document(exc: InvalidDocument) -> Problem:
     """The problem for one invalid document inside a larger request (a batch item)."""
-    names = ", ".join(e.pointer or "(document)" for e in errors[:5])
-    return Problem(type=TYPE_BASE + "invalid-" + what, title=f"Invalid {what}", status=422,
-                   detail=f"{len(errors)} problem(s) in the {what}: {names}", errors=errors)
+    return Problem(type=TYPE_BASE + "invalid-" + exc.what, title=f"Invalid {exc.what}", status=422,
+                   detail=exc.summary(), errors=[field_problem(p) for p in exc.problems], error_count=exc.total)
 
 
-def _detail(err: dict[str, Any]) -> str:
-    if err.get("type") == "json_invalid":
-        return f"request body is not valid JSON: {err.get('ctx', {}).get('error', err['msg'])}"
-    return err["msg"]
+def request_problem(errors: list[dict[str, Any]], body: Node | None) -> ProblemError:
+    """The 422 for FastAPI's validation errors (locations start with ``body``, ``query`` or
+    ``path``), in plain words; ``body`` is the schema of the request body, when there is one."""
+    described: list[DocumentProblem] = []
+    listed: list[FieldProblem] = []
+    for err in errors[:MAX_PROBLEMS]:
+        loc = tuple(err.get("loc", ()))
+        if loc and loc[0] in ("query", "path", "header"):
+            name = ".".join(str(p) for p in loc[1:])
+            one = DocumentProblem(pointer="", field=f"The {loc[0]} parameter “{name}”",
+                                  detail=str(err.get("msg", "is not valid")), code=str(err.get("type", "invalid")))
+            described.append(one)
+            listed.append(FieldProblem(parameter=name, field=one.field, detail=one.detail, code=one.code))
+        else:
+            one = describe({**err, "loc": loc[1:] if loc[:1] == ("body",) else loc}, body or Node("any"))
+            described.append(one)
+            listed.append(field_problem(one))
+    summary = InvalidDocument(described, len(errors), what="request").summary()
+    return ProblemError(422, "invalid-request", "Invalid request", summary, listed, error_count=len(errors))
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -148,22 +170,21 @@ def install_openapi(app: FastAPI) -> None:
 def install(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [_field_problem(e) for e in exc.errors()]
-        names = ", ".join(e.parameter or e.pointer or "(body)" for e in errors[:5])
-        return problem(422, "invalid-request", "Invalid request",
-                       f"{len(errors)} problem(s) in the request: {names}", request, errors)
+        # Routes with a body answer through api/bodies.py, which knows the body's schema; this
+        # one answers for query and path parameters.
+        return await problem_error(request, request_problem(list(exc.errors()), None))
 
     @app.exception_handler(ProblemError)
     async def problem_error(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem(exc.status, exc.slug, exc.title, exc.detail, request, exc.errors)
+        return problem(exc.status, exc.slug, exc.title, exc.detail, request, exc.errors, error_count=exc.error_count)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:
             # FastAPI's answer to a body that is not UTF-8 text: the same 422 as any other non-JSON body
-            errors = [FieldProblem(pointer="", detail="request body is not valid JSON: not UTF-8 text")]
-            return problem(422, "invalid-request", "Invalid request", "1 problem(s) in the request: (body)",
-                           request, errors)
+            errors = [FieldProblem(pointer="", field="The document", detail="The text is not UTF-8", code="not_utf8")]
+            return problem(422, "invalid-request", "Invalid request", "1 problem in the request: The document",
+                           request, errors, error_count=1)
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large", 415: "Unsupported media type",
                   503: "Service unavailable"}
         slug = {404: "not-found", 405: "method-not-allowed", 413: "too-large", 415: "unsupported-media-type",

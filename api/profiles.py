@@ -1,8 +1,8 @@
 """Checking a profile beyond its schema, the same way for every endpoint that takes one.
 
-The schema (pydantic) catches shape and values; what it cannot know is the loaded ruleset, so
-an acknowledgement naming a rule that does not exist is caught here — a typo in a waiver must
-not silently leave a risk open.
+The schema (pydantic, engine/profile.py) catches shape, values and what fields say about each
+other; what it cannot know is the loaded ruleset, so an acknowledgement naming a rule that does
+not exist is caught here — a typo in a waiver must not silently leave a risk open.
 """
 
 from __future__ import annotations
@@ -10,35 +10,25 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 
-from api.problems import FieldProblem, field_problems
 from engine import Profile, Ruleset
-
-
-def acknowledgement_errors(profile: Profile, ruleset: Ruleset, loc: tuple = ()) -> list[dict[str, Any]]:
-    """Pydantic-style errors (``loc`` prefixed) for acknowledgements of unknown rules."""
-    return [
-        {"type": "unknown_rule", "loc": (*loc, "acknowledged", i, "rule_id"),
-         "msg": f"no rule with id {ack.rule_id!r} in ruleset {ruleset.version}"}
-        for i, ack in enumerate(profile.acknowledged or ())
-        if ruleset.rule(ack.rule_id) is None
-    ]
+from engine.validation import MAX_PROBLEMS, InvalidDocument, describe_errors, unknown_rules, validate
+from engine.fields import root
 
 
 def check_request_profiles(ruleset: Ruleset, **profiles: tuple[Profile, tuple]) -> None:
     """For profiles FastAPI already validated: raise the 422 for unknown acknowledged rules.
     ``profiles`` maps a label to (profile, location of the profile in the request)."""
-    errors = [e for profile, loc in profiles.values() for e in acknowledgement_errors(profile, ruleset, loc)]
+    errors = [e for profile, loc in profiles.values() for e in unknown_rules(profile, ruleset, loc)]
     if errors:
         raise RequestValidationError(errors)
 
 
-def validate_item(data: Any, ruleset: Ruleset) -> Profile | list[FieldProblem]:
+def validate_item(data: Any, ruleset: Ruleset, limit: int = MAX_PROBLEMS) -> Profile | InvalidDocument:
     """A batch item: the profile, or its problems (pointers relative to the item itself)."""
     try:
-        profile = Profile.model_validate(data)
-    except ValidationError as exc:
-        return field_problems(exc.errors(include_input=False, include_url=False))
-    errors = acknowledgement_errors(profile, ruleset)
-    return field_problems(errors) if errors else profile
+        profile = validate(data, Profile, limit=limit)
+    except InvalidDocument as exc:
+        return exc
+    errors = unknown_rules(profile, ruleset)
+    return describe_errors(errors, root(Profile), limit) if errors else profile

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from argparse import Namespace
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -26,7 +26,8 @@ from cli import service
 from cli.terminal import SEVERITY_STYLES, console, err_console
 from engine import Evaluator
 from report.format import SEVERITIES
-from report.inputs import InvalidInput, load_profile, unknown_acknowledgements
+from cli.terminal import problem_lines
+from engine.validation import InvalidDocument, Problem, check_rules, read_profile
 
 PROGRESS_MIN = 50
 JSON_SUFFIXES = (".json",)
@@ -68,19 +69,23 @@ def iter_items(path: Path) -> Iterator[Item]:
 def evaluate_item(item: Item, evaluator: Evaluator, fail_on: str | None) -> dict[str, Any]:
     """One item's result; never raises."""
     try:
-        loaded = load_profile(item.data)
-        problems = unknown_acknowledgements(loaded, evaluator.ruleset)
-        if problems:
-            raise InvalidInput(problems)
+        loaded = read_profile(item.data)
+        check_rules(loaded, evaluator.ruleset)
         decision = evaluator.evaluate(loaded.profile)
-    except InvalidInput as exc:
-        return {"source": item.source, "ok": False, "error": "invalid",
-                "problems": [{"pointer": p.pointer, "detail": p.detail} for p in exc.problems]}
+    except InvalidDocument as exc:
+        return {"source": item.source, "ok": False, "error": "invalid", "summary": exc.summary(),
+                "problem_count": exc.total, "problems": [problem_dict(p) for p in exc.problems]}
     except Exception as exc:  # noqa: BLE001 - one bad item never stops the batch
         return {"source": item.source, "ok": False, "error": "failed",
-                "problems": [{"pointer": "", "detail": f"evaluation failed ({type(exc).__name__})"}]}
+                "problems": [{"pointer": "", "field": "The document", "detail": f"evaluation failed ({type(exc).__name__})"}]}
     return {"source": item.source, "ok": True, "failing": failing(decision, fail_on),
             "decision": decision.model_dump(mode="json")}
+
+
+def problem_dict(problem: Problem) -> dict[str, Any]:
+    """A problem as JSON: the fields of API problem details (``errors[]``) and the caret's offset
+    in the excerpt; None left out."""
+    return {k: v for k, v in asdict(problem).items() if v is not None}
 
 
 def summarise(results: list[dict[str, Any]], fail_on: str | None) -> dict[str, Any]:
@@ -164,9 +169,13 @@ def print_batch(results: list[dict[str, Any]], summary: dict[str, Any]) -> None:
     if failed:
         out.print(Text(f"Problems ({len(failed)} item(s) not evaluated):", style="bold red"))
         for r in failed:
+            listed = len(r["problems"])
+            total = r.get("problem_count", listed)
+            count = f"{total:,} problems; the first {listed} are listed" if total > listed else f"{listed} problem{'s' * (listed != 1)}"
+            out.print(Text.assemble((r["source"], "bold"), f" ({count})"), soft_wrap=True)
             for p in r["problems"]:
-                out.print(Text.assemble("  ", (r["source"], "bold"), "  ", p["pointer"] or "(document)", ": ", p["detail"]),
-                          soft_wrap=True)
+                for line in problem_lines(Problem(**p)):
+                    out.print(line, soft_wrap=True)
     st = summary["by_status"]
     line = (f"{summary['items']} item(s): {summary['evaluated']} evaluated "
             f"({st['needs_attention']} need attention, {st['incomplete']} incomplete, {st['pass']} pass), "

@@ -14,23 +14,23 @@ from cli.terminal import console, err_console, print_decision, print_problems
 from engine import Decision
 from report import artifact_uri, build, render
 from report.format import at_least
-from report.inputs import InputProblem, InvalidInput, LoadedProfile, load_profile, unknown_acknowledgements
+from engine.validation import InvalidDocument, LoadedProfile, Problem, check_rules, read_profile as parse_profile
 
 FORMATS = ("table", "json", "markdown", "html", "sarif")
 
 
 def read_document(path: str) -> bytes:
-    """The file's bytes ('-' = standard input). Raises InvalidInput for a file that cannot be read."""
+    """The file's bytes ('-' = standard input). Raises InvalidDocument for a file that cannot be read."""
     if path == "-":
         return sys.stdin.buffer.read()
     try:
         return Path(path).read_bytes()
     except OSError as exc:
-        raise InvalidInput([InputProblem("", f"cannot read the file: {exc.strerror}")]) from None
+        raise InvalidDocument([Problem("", "The file", f"cannot be read: {exc.strerror}", code="unreadable")]) from None
 
 
 def read_profile(path: str) -> LoadedProfile:
-    return load_profile(read_document(path))
+    return parse_profile(read_document(path))
 
 
 def failing(decision: Decision, fail_on: str | None) -> bool:
@@ -42,8 +42,8 @@ def failing(decision: Decision, fail_on: str | None) -> bool:
 def run_validate(args: Namespace) -> int:
     try:
         loaded = read_profile(args.profile)
-    except InvalidInput as exc:
-        print_problems(err_console(), args.profile, exc.problems)
+    except InvalidDocument as exc:
+        print_problems(err_console(), args.profile, exc)
         return INVALID
     p = loaded.profile
     where = " (inside a fixture's \"profile\" key)" if loaded.base_pointer else ""
@@ -55,15 +55,16 @@ def run_evaluate(args: Namespace) -> int:
     err = err_console()
     try:
         loaded = read_profile(args.profile)
-    except InvalidInput as exc:
-        print_problems(err, args.profile, exc.problems)
+    except InvalidDocument as exc:
+        print_problems(err, args.profile, exc)
         return INVALID
     evaluator = service.evaluator_or_report(args.engine, err)
     if evaluator is None:
         return FAILED
-    problems = unknown_acknowledgements(loaded, evaluator.ruleset)
-    if problems:
-        print_problems(err, args.profile, problems)
+    try:
+        check_rules(loaded, evaluator.ruleset)
+    except InvalidDocument as exc:
+        print_problems(err, args.profile, exc)
         return INVALID
 
     profile = loaded.profile

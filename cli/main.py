@@ -11,6 +11,7 @@ import os
 import sys
 from typing import Sequence
 
+from cli import FAILED
 from engine import ENGINES
 from report.format import SEVERITIES
 
@@ -89,7 +90,19 @@ def run_serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command. Invalid input exits 2 with each problem named; anything unexpected exits
+    3 with one line on standard error, never a traceback (whose locals could hold profile data)."""
     args = build_parser().parse_args(argv)
+    try:
+        return _dispatch(args)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: say what failed, not how
+        print(f"peercheck: PeerCheck could not finish ({type(exc).__name__})", file=sys.stderr)
+        return FAILED
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "evaluate":
         from cli.evaluate import run_evaluate as run
     elif args.command == "validate":

@@ -16,7 +16,7 @@ from rich.text import Text
 
 from report.context import FindingView, ReportContext
 from report.format import SEVERITY_LABELS, STATUS_EXPLAINED, STATUS_LABELS, humanise
-from report.inputs import InputProblem
+from engine.validation import InvalidDocument, Problem
 
 SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "bold yellow",
                    "low": "bold blue", "info": "bold"}
@@ -34,11 +34,31 @@ def err_console() -> Console:
     return Console(file=sys.stderr, highlight=False, emoji=False)
 
 
-def print_problems(out: Console, source: str, problems: Iterable[InputProblem], what: str = "invalid profile") -> None:
-    problems = list(problems)
-    out.print(Text.assemble((f"{what}: ", "bold red"), source, f" ({len(problems)} problem{'s' * (len(problems) != 1)})"))
-    for p in problems:
-        out.print(Text.assemble("  ", (p.pointer or "(document)", "bold"), "  ", p.detail), soft_wrap=True)
+def problem_lines(problem: Problem) -> list[Text]:
+    """One problem as people read it: where, what is wrong, the fix; the JSON pointer (for
+    machines and editors) dimmed; for JSON that cannot be read, the offending line and a caret."""
+    lines = [Text.assemble("  ", (problem.field, "bold"), ": ", problem.detail, ".",
+                           (" " + problem.fix) if problem.fix else "")]
+    if problem.excerpt is not None and problem.caret is not None:
+        lines.append(Text("    " + problem.excerpt, style="cyan"))
+        lines.append(Text("    " + " " * problem.caret + "^", style="bold red"))
+    if problem.pointer:
+        lines.append(Text(f"    at {problem.pointer}", style="dim"))
+    return lines
+
+
+def problem_count(invalid: InvalidDocument) -> str:
+    listed = len(invalid.problems)
+    if invalid.total > listed:
+        return f"{invalid.total:,}{'' if invalid.complete else ' or more'} problems; the first {listed} are listed"
+    return f"{listed} problem{'s' * (listed != 1)}"
+
+
+def print_problems(out: Console, source: str, invalid: InvalidDocument, what: str = "invalid profile") -> None:
+    out.print(Text.assemble((f"{what}: ", "bold red"), source, f" ({problem_count(invalid)})"), soft_wrap=True)
+    for problem in invalid.problems:
+        for line in problem_lines(problem):
+            out.print(line, soft_wrap=True)
 
 
 def print_decision(out: Console, ctx: ReportContext, explain: bool = False) -> None:

@@ -70,7 +70,7 @@ def test_needs_information_names_fields(client):
     ({"/peers/0/duties": ["fly_helicopter"]}, "/peers/0/duties/0"),
     ({"/program/state": "ZZ"}, "/program/state"),
     ({"/program/intercepts": [6]}, "/program/intercepts/0"),
-    ({"/peers/1/id": "peer-a"}, ""),
+    ({"/peers/1/id": "peer-a"}, "/peers/1/id"),
     ({"/program/colour": "red"}, "/program/colour"),
     ({"/schema_version": "9.9"}, "/schema_version"),
     ({"/peers/0/months_in_recovery": "twelve"}, "/peers/0/months_in_recovery"),

@@ -180,9 +180,9 @@ def test_invalid_profile_exits_2_naming_fields(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("content,expected", [
-    ("{", "not valid JSON"),
-    ('{"schema_version": "1.1", "schema_version": "1.1"}', "duplicate key"),
-    ("[1, 2]", "expected a JSON object"),
+    ("{", "is not valid JSON"),
+    ('{"schema_version": "1.1", "schema_version": "1.1"}', "appears twice"),
+    ("[1, 2]", "is not a JSON object"),
 ])
 def test_broken_documents_exit_2(capsys, tmp_path, content, expected):
     path = tmp_path / "broken.json"
@@ -200,7 +200,7 @@ def test_unknown_acknowledged_rule_exits_2(capsys, tmp_path):
 
 def test_missing_file_exits_2(capsys, tmp_path):
     code, _, err = run(capsys, "evaluate", tmp_path / "nope.json")
-    assert code == 2 and "cannot read" in err
+    assert code == 2 and "cannot be read" in err
 
 
 def test_durable_rules_engine_gives_the_same_findings(capsys, risky_file):
@@ -272,7 +272,9 @@ def test_batch_jsonl_with_an_invalid_line(capsys, tmp_path):
     assert summary["items"] == 5 and summary["evaluated"] == 4 and summary["invalid"] == 1
     bad = [item for item in body["items"] if not item["ok"]]
     assert len(bad) == 1 and bad[0]["source"] == "programs.jsonl:4"
-    assert bad[0]["problems"] == [{"pointer": "/peers/0/fte", "detail": "Input should be less than or equal to 1"}]
+    assert bad[0]["problems"] == [{"pointer": "/peers/0/fte", "field": "Peer 1 › Full-time equivalent (FTE)",
+                                   "detail": "must be a number from 0.01 to 1", "code": "out_of_range",
+                                   "fix": "Give the share of a full-time post, such as 0.5 for half time."}]
     code, out, _ = run(capsys, "batch", path)
     assert code == 2 and "programs.jsonl:4" in out and "/peers/0/fte" in out and "1 invalid" in out
 

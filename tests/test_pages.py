@@ -95,7 +95,7 @@ def test_page_prefers_an_uploaded_file(client):
 
 @pytest.mark.parametrize("text,expected", [
     ("{not json", "not valid JSON"),
-    ("", "empty document"),
+    ("", "is empty"),
     (json.dumps(variant({"/peers/0/fte": 3, "/program/state": "ZZ"})), "/peers/0/fte"),
     (json.dumps({"profile": variant({"/peers": []})}), "/profile/peers"),
 ])

@@ -13,7 +13,8 @@ from conftest import BASE_PROFILE, variant
 from engine import Evaluator, Profile, make_engine
 from report import build, render, render_html, render_markdown, render_sarif
 from report.format import value_text
-from report.inputs import InvalidInput, load_profile, profile_from_document
+from engine.validation import InvalidDocument, profile_from_document
+from engine.validation import read_profile as load_profile
 from sarif_shape import assert_sarif_shape
 
 ACK_REASON = "Court orders only offer peer support; refusal carries no sanction (policy 4.2)."
@@ -206,26 +207,26 @@ def test_bare_profile_and_fixture_wrapper():
 
 def test_problems_point_into_the_document():
     data = variant({"/peers/0/fte": 2, "/program/colour": "red"})
-    with pytest.raises(InvalidInput) as bare:
+    with pytest.raises(InvalidDocument) as bare:
         profile_from_document(data)
     assert {p.pointer for p in bare.value.problems} == {"/peers/0/fte", "/program/colour"}
-    with pytest.raises(InvalidInput) as wrapped:
+    with pytest.raises(InvalidDocument) as wrapped:
         profile_from_document({"profile": data})
     assert {p.pointer for p in wrapped.value.problems} == {"/profile/peers/0/fte", "/profile/program/colour"}
     assert all("2" != p.detail and "red" not in p.detail for p in wrapped.value.problems)  # values never echoed
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("", "empty document"),
-    ("{", "not valid JSON"),
-    ('{"a": 1, "a": 2}', "duplicate key"),
-    ('{"a": NaN}', "NaN is not a JSON number"),
-    ("[]", "expected a JSON object"),
-    ('{"profile": 3}', "expected a JSON object"),
-    (b"\xff\xfe", "not valid UTF-8"),
+    ("", "is empty"),
+    ("{", "is not valid JSON"),
+    ('{"a": 1, "a": 2}', "appears twice"),
+    ('{"a": NaN}', "is NaN, which is not a number in JSON"),
+    ("[]", "not a JSON object"),
+    ('{"profile": 3}', "not a JSON object"),
+    (b"\xff\xfe", "not UTF-8"),
 ])
 def test_documents_that_are_not_profiles(text, expected):
-    with pytest.raises(InvalidInput) as exc:
+    with pytest.raises(InvalidDocument) as exc:
         load_profile(text)
     assert expected in str(exc.value)
 

@@ -5,13 +5,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path, Query
 
 from api import catalog
+from api.bodies import CheckedRoute
 from api.deps import Service, get_service
 from api.problems import responses
 from engine import Profile
 from engine.catalog import Classification
 from engine.profile import USState
 
-router = APIRouter(prefix="/v1", tags=["catalog"])
+router = APIRouter(prefix="/v1", tags=["catalog"], route_class=CheckedRoute)
 
 Table = Literal["participant_engagement", "participant_services", "agency_responsibilities", "table_2"]
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Body, Depends
 from fastapi.exceptions import RequestValidationError
 
 from api import cds
+from api.bodies import CheckedRoute
 from api.deps import Service, get_service
 from api.evaluating import run_nearby
 from api.logs import log
@@ -17,7 +18,7 @@ from api.profiles import check_request_profiles
 from api.recording import record_async
 from api.routes.evaluations import EXAMPLE
 
-router = APIRouter(tags=["cds-hooks"])
+router = APIRouter(tags=["cds-hooks"], route_class=CheckedRoute)
 
 
 @router.get(

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from api import batch as batching
 from api import compare as comparing
+from api.bodies import CheckedRoute
 from api.deps import Service, get_service
 from api.evaluating import run_nearby
 from api.explain import Explanation, explain
@@ -19,7 +20,7 @@ from api.responses import model_response
 from decisionlog import LogUnavailable
 from engine import Decision, Profile
 
-router = APIRouter(prefix="/v1", tags=["evaluations"])
+router = APIRouter(prefix="/v1", tags=["evaluations"], route_class=CheckedRoute)
 
 EXAMPLE = {
     "schema_version": "1.0",

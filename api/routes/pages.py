@@ -4,8 +4,10 @@
   HTML, or Markdown with ``?format=markdown``. Invalid profiles get the usual RFC 9457 problem.
 * ``GET /ui`` — a server-rendered page: paste or upload a profile (it starts from an example
   with a few risks), press Evaluate, read the report. A plain form post to ``/ui/evaluate``; no
-  JavaScript. Invalid JSON or an invalid profile shows each problem (JSON pointer + reason) on
-  the page with status 422, keeping what the user typed.
+  JavaScript. Invalid JSON or an invalid profile shows each problem on the page with status 422
+  — the field by its label, what is wrong, the fix, and for JSON that cannot be read the line
+  with the problem marked — keeping what the user typed. The page is rendered before the
+  decision is recorded, so a page that fails to render leaves nothing stored.
 
 Evaluation uses the app's loaded service (``app.state.service``). Nothing submitted is stored;
 logs carry ids and counts, never profile content. HTML answers carry a strict
@@ -26,6 +28,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.datastructures import UploadFile
 
+from api.bodies import CheckedRoute
 from api.deps import Service, get_service
 from api.logs import log
 from api.problems import Problem, responses
@@ -36,9 +39,10 @@ from report.html import make_environment, template_context
 from api.profiles import check_request_profiles
 from api.recording import record
 from api.routes.evaluations import UUID_PATTERN, load_stored
-from report.inputs import InputProblem, InvalidInput, LoadedProfile, load_profile, unknown_acknowledgements
+from engine.validation import InvalidDocument, LoadedProfile, check_rules, read_profile
+from engine.validation import Problem as DocumentProblem
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], route_class=CheckedRoute)
 
 HERE = Path(__file__).resolve().parent.parent
 EXAMPLE_FILE = HERE / "examples" / "ui-example.json"
@@ -90,13 +94,13 @@ def create_report(
 ) -> Response:
     check_request_profiles(service.ruleset, profile=(profile, ("body",)))
     decision = service.evaluator.evaluate(profile)
-    record(service, [(decision, profile)], "report")  # the decision id in the footer can be fetched
     ctx = build(decision, service.ruleset, profile)
+    text = render_markdown(ctx) if report_format == "markdown" else _env.get_template("report.html.j2").render(**template_context(ctx))
+    record(service, [(decision, profile)], "report")  # once rendered: the decision id in the footer can be fetched
     _log(decision, "api", report_format)
     if report_format == "markdown":
-        return Response(render_markdown(ctx), media_type=MARKDOWN, headers={"Cache-Control": "no-store"})
-    html = _env.get_template("report.html.j2").render(**template_context(ctx))
-    return HTMLResponse(html, headers=HTML_HEADERS)
+        return Response(text, media_type=MARKDOWN, headers={"Cache-Control": "no-store"})
+    return HTMLResponse(text, headers=HTML_HEADERS)
 
 
 @router.get(
@@ -128,15 +132,24 @@ def stored_report(
 # ---------------------------------------------------------------- the page
 
 
-def _page(request: Request, *, status: int = 200, profile_text: str, ctx=None,
-          problems: list[InputProblem] | None = None, problems_title: str = "") -> HTMLResponse:
+def _render(request: Request, *, profile_text: str, ctx=None, invalid: InvalidDocument | None = None) -> str:
     root = request.scope.get("root_path", "")
     values = template_context(ctx) if ctx is not None else {"ctx": None}
-    html = _env.get_template("ui.html.j2").render(
-        **values, profile_text=profile_text, problems=problems or [], problems_title=problems_title,
+    title = ""
+    if invalid is not None:
+        count = len(invalid.problems)
+        title = (f"The profile could not be evaluated: {invalid.summary()}" if invalid.total > count
+                 else f"The profile could not be evaluated: {count} problem{'s' * (count != 1)}")
+    return _env.get_template("ui.html.j2").render(
+        **values, profile_text=profile_text, problems=invalid.problems if invalid else [], problems_title=title,
         action=f"{root}/ui/evaluate", home=f"{root}/ui", docs=f"{root}/docs",
         stores_profiles=request.app.state.service.settings.decision_log_store_profiles,
     )
+
+
+def _page(request: Request, *, status: int = 200, profile_text: str, ctx=None,
+          invalid: InvalidDocument | None = None) -> HTMLResponse:
+    html = _render(request, profile_text=profile_text, ctx=ctx, invalid=invalid)
     return HTMLResponse(html, status_code=status, headers=HTML_HEADERS)
 
 
@@ -145,51 +158,53 @@ def ui(request: Request) -> HTMLResponse:
     return _page(request, profile_text=example_text())
 
 
-async def _submitted_text(request: Request) -> str:
-    """The profile the user sent: the uploaded file if one was chosen, else the text box.
-    Raises InvalidInput (too large, not UTF-8, no form)."""
+def _unreadable(detail: str, fix: str) -> InvalidDocument:
+    return InvalidDocument([DocumentProblem("", "The form", detail, fix, code="unreadable")])
+
+
+async def _submitted(request: Request) -> str | bytes:
+    """The profile the user sent: the uploaded file (bytes) if one was chosen, else the text box.
+    Raises InvalidDocument (too large, no form)."""
     try:
         form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_UPLOAD_BYTES)
     except Exception:  # noqa: BLE001 - malformed or oversized multipart bodies
-        raise InvalidInput([InputProblem("", f"the form could not be read (at most {MAX_UPLOAD_BYTES:,} bytes)")]) from None
+        raise _unreadable("could not be read", f"Send a profile of at most {MAX_UPLOAD_BYTES:,} bytes.") from None
     upload = form.get("profile_file")
     if isinstance(upload, UploadFile) and upload.filename:
         data = await upload.read(MAX_UPLOAD_BYTES + 1)
         if len(data) > MAX_UPLOAD_BYTES:
-            raise InvalidInput([InputProblem("", f"the file is larger than {MAX_UPLOAD_BYTES:,} bytes")])
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise InvalidInput([InputProblem("", f"the file is not UTF-8 text (byte {exc.start})")]) from None
+            raise _unreadable(f"holds a file larger than {MAX_UPLOAD_BYTES:,} bytes", "Upload a single profile.")
+        return data
     text = form.get("profile_json")
     return text if isinstance(text, str) else ""
 
 
-def _evaluate_page(service: Service, loaded: LoadedProfile):
+def _shown(data: str | bytes) -> str:
+    """What the user sent, for the text box (never fails: bad bytes are shown replaced)."""
+    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
+    return text.encode("utf-8", errors="replace").decode("utf-8")
+
+
+def _evaluate_page(request: Request, service: Service, loaded: LoadedProfile) -> tuple[Decision, str]:
+    """Evaluate, render the page, and only then record the decision: a page that cannot be
+    rendered leaves nothing stored."""
     decision = service.evaluator.evaluate(loaded.profile)
+    ctx = build(decision, service.ruleset, loaded.profile)
+    html = _render(request, profile_text=json.dumps(loaded.document, indent=2, ensure_ascii=False), ctx=ctx)
     record(service, [(decision, loaded.profile)], "report")
-    return decision, build(decision, service.ruleset, loaded.profile)
+    return decision, html
 
 
 @router.post("/ui/evaluate", response_class=HTMLResponse, include_in_schema=False)
 async def ui_evaluate(request: Request, service: Service = Depends(get_service)) -> HTMLResponse:
-    text = ""
+    data: str | bytes = ""
     try:
-        text = await _submitted_text(request)
-        loaded = load_profile(text)
-        problems = unknown_acknowledgements(loaded, service.ruleset)
-        if problems:
-            raise InvalidInput(problems)
-    except InvalidInput as exc:
-        count = len(exc.problems)
-        log.info("report_invalid", via="ui", problems=count)
-        return _page(request, status=422, profile_text=text, problems=exc.problems,
-                     problems_title=f"The profile could not be evaluated: {count} problem{'s' * (count != 1)}")
-    decision, ctx = await run_in_threadpool(_evaluate_page, service, loaded)
+        data = await _submitted(request)
+        loaded = await run_in_threadpool(read_profile, data)
+        check_rules(loaded, service.ruleset)
+    except InvalidDocument as exc:
+        log.info("report_invalid", via="ui", problems=exc.total)
+        return _page(request, status=422, profile_text=_shown(data), invalid=exc)
+    decision, html = await run_in_threadpool(_evaluate_page, request, service, loaded)
     _log(decision, "ui", "html")
-    return _page(request, profile_text=_pretty(text), ctx=ctx)
-
-
-def _pretty(text: str) -> str:
-    """The submitted JSON, re-indented for editing (it parsed, so this cannot fail)."""
-    return json.dumps(json.loads(text), indent=2, ensure_ascii=False)
+    return HTMLResponse(html, headers=HTML_HEADERS)

@@ -1,12 +1,13 @@
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 
+from api.bodies import CheckedRoute
 from api.deps import Service, get_service
 from api.problems import Problem
 from engine.evaluate import CitationOut
 from engine.spec import FiveP, Severity
 
-router = APIRouter(prefix="/v1", tags=["rules"])
+router = APIRouter(prefix="/v1", tags=["rules"], route_class=CheckedRoute)
 
 
 class RuleOut(BaseModel):
