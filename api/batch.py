@@ -15,11 +15,11 @@ from api.problems import Problem, invalid_document
 from api.profiles import validate_item
 from engine import Decision, Evaluator, Profile
 from engine.spec import Severity
-from engine.validation import MAX_PROBLEMS
 
-BATCH_PROBLEMS = 500
-"""Problems listed across one batch's invalid items (each item lists at least one, at most
-``MAX_PROBLEMS``, and counts the rest), so a batch of broken items gets a bounded answer."""
+ITEM_PROBLEMS = 10
+BATCH_PROBLEMS = 200
+"""Problems listed across one batch's invalid items (each item lists at least one and at most
+``ITEM_PROBLEMS``, and counts the rest), so a batch of broken items gets a bounded answer."""
 
 
 class BatchRequest(BaseModel):
@@ -65,7 +65,7 @@ def evaluate_items(evaluator: Evaluator, items: list[Any]) -> tuple[list[BatchIt
     pairs: list[tuple[Decision, Profile]] = []
     budget = BATCH_PROBLEMS
     for index, item in enumerate(items):
-        checked = validate_item(item, evaluator.ruleset, limit=max(1, min(MAX_PROBLEMS, budget)))
+        checked = validate_item(item, evaluator.ruleset, limit=max(1, min(ITEM_PROBLEMS, budget)))
         if isinstance(checked, Profile):
             decision = evaluator.evaluate(checked)
             pairs.append((decision, checked))

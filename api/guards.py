@@ -1,12 +1,9 @@
 """Request guards that run before routing, as plain ASGI middleware (cheap on the hot path):
 
 * ``StrictJSON`` — body-size limit (413), no compressed bodies and a JSON content type on API
-  routes (415), and the strict parse of engine/jsontext.py: invalid UTF-8, unpaired surrogates,
-  syntax errors (with line, column and the offending line), NaN and Infinity, over-long
-  integers, duplicate keys and nesting too deep for the parser. Large bodies are parsed in the
-  thread pool, never on the event loop. The outcome — the document, or why it cannot be read —
-  is handed on in the ASGI scope (``DOCUMENT``): the route answers with the 422, naming fields
-  by the labels of its own body schema, and never parses the body twice (api/bodies.py).
+  routes (415). The body itself is read strictly (engine/jsontext.py) by the route that takes
+  it (api/bodies.py), where its schema is known: problems are named by that schema's labels, and
+  reading and screening a large body happen in one step, off the event loop.
 * ``KeyGuard`` — optional API keys (stored as SHA-256 hashes, compared in constant time),
   scopes (``read`` for GET, ``evaluate`` for POST, which writes decisions) and a per-key rate
   limit (429 with Retry-After). ``/healthz`` and the API docs stay open.
@@ -27,10 +24,7 @@ from limits import parse as parse_limit
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
-from starlette.concurrency import run_in_threadpool
-
 from api.problems import PROBLEM_JSON, TYPE_BASE
-from engine.jsontext import InvalidJSON, loads
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -39,23 +33,6 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 OPEN_PATHS = ("/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
 BODY_METHODS = ("POST", "PUT", "PATCH")
-DOCUMENT = "peercheck.document"
-"""ASGI scope key under which StrictJSON leaves the parsed body (a ``ParsedBody``)."""
-INLINE_BYTES = 64 * 1024
-"""Bodies up to this size are parsed on the event loop (well under a millisecond); larger ones in
-the thread pool, where the parser's Python hooks let the loop keep serving."""
-
-
-class ParsedBody:
-    """The request body as StrictJSON read it: the ``document``, or the ``problems`` (engine
-    ``TextProblem``) that kept it from being read; and its size in bytes."""
-
-    __slots__ = ("document", "problems", "size")
-
-    def __init__(self, document: Any, size: int, problems: list[Any] | None = None):
-        self.document, self.size, self.problems = document, size, problems
-
-
 async def send_problem(send: Send, status: int, slug: str, title: str, detail: str, path: str,
                        headers: Iterable[tuple[bytes, bytes]] = (), body_problem: bool = False) -> None:
     problem: dict[str, Any] = {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail,
@@ -79,17 +56,8 @@ def _clip(text: str, width: int = 100) -> str:
     return text if len(text) <= width else text[:width] + "…"
 
 
-async def parse_body(body: bytes) -> ParsedBody:
-    """The body as strict JSON (engine/jsontext.py); large bodies in the thread pool."""
-    try:
-        document = loads(body) if len(body) <= INLINE_BYTES else await run_in_threadpool(loads, body)
-    except InvalidJSON as exc:
-        return ParsedBody(None, len(body), exc.problems)
-    return ParsedBody(document, len(body))
-
-
 class StrictJSON:
-    """Size, encoding, content type and strict JSON for request bodies on API routes."""
+    """Size, encoding and content type of request bodies on API routes."""
 
     def __init__(self, app: ASGIApp, max_body_bytes: int, exempt_prefixes: tuple[str, ...] = ("/ui",)):
         self.app = app
@@ -122,13 +90,11 @@ class StrictJSON:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        del chunks
         if not path.startswith(self.exempt_prefixes) and body:
             content_type = (_header(scope, b"content-type") or "").split(";")[0].strip().lower()
             if content_type != "application/json" and not content_type.endswith("+json"):
                 return await send_problem(send, 415, "unsupported-media-type", "Unsupported media type",
                                           f"send the body as application/json (got {_clip(content_type) or 'no content type'})", path)
-            scope[DOCUMENT] = await parse_body(body)
 
         replayed = False
 

@@ -110,12 +110,15 @@ def text_problem(problem: TextProblem, node: Node | None = None) -> Problem:
                    caret=problem.caret)
 
 
-def read_json(data: str | bytes, what: str = "profile") -> Any:
-    """Strict JSON (engine.jsontext). Raises InvalidDocument."""
+def read_json(data: str | bytes, what: str = "profile", node: Node | None = None) -> Any:
+    """Strict JSON (engine.jsontext). Raises InvalidDocument naming fields by ``node``'s labels
+    (a profile's by default)."""
     try:
         return parse_json(data)
     except InvalidJSON as exc:
-        raise InvalidDocument([text_problem(p, root(Profile)) for p in exc.problems], what=what) from None
+        problems = exc.problems
+    # raised outside the except block: no chain back to the parser's frames and the text they hold
+    raise InvalidDocument([text_problem(p, node or root(Profile)) for p in problems], what=what)
 
 
 def profile_from_document(doc: Any, limit: int = MAX_PROBLEMS) -> LoadedProfile:
@@ -150,7 +153,7 @@ def screen(doc: Any, node: Node, limit: int = MAX_PROBLEMS) -> tuple[list[dict[s
         loc, value, at = stack.pop()
         if at.kind == "object" and isinstance(value, dict):
             fields = at.fields
-            unknown = len(value.keys() - fields.keys())
+            unknown = len(value) - sum(1 for name in fields if name in value)
             if unknown:
                 total += unknown
                 for key in value:

@@ -33,7 +33,11 @@ MAX_ERROR_BODY = 64 * 1024
 
 
 def hostile_profile(keys: int = UNKNOWN_KEYS) -> dict:
-    return {**BASE_PROFILE, **{f"k{i}": 1 for i in range(keys)}}
+    return {**BASE_PROFILE, **{f"{i:x}": 1 for i in range(keys)}}
+
+
+def compact(doc: dict) -> bytes:
+    return json.dumps(doc, separators=(",", ":")).encode()
 
 
 def hostile_bodies() -> dict[str, bytes]:
@@ -41,12 +45,12 @@ def hostile_bodies() -> dict[str, bytes]:
     profile = hostile_profile()
     split = hostile_profile(UNKNOWN_KEYS // 2)
     return {
-        "/v1/evaluations": json.dumps(profile).encode(),
-        "/v1/reports": json.dumps(profile).encode(),
-        "/v1/evaluations:compare": json.dumps({"before": split, "after": split}).encode(),
-        "/v1/evaluations:batch": json.dumps({"items": [hostile_profile(UNKNOWN_KEYS // 20)] * 20}).encode(),
-        "/cds-services/peercheck-program-review": json.dumps(
-            {"hook": "peercheck-program-review", "hookInstance": "h", "context": {"profile": profile}}).encode(),
+        "/v1/evaluations": compact(profile),
+        "/v1/reports": compact(profile),
+        "/v1/evaluations:compare": compact({"before": split, "after": split}),
+        "/v1/evaluations:batch": compact({"items": [hostile_profile(UNKNOWN_KEYS // 20)] * 20}),
+        "/cds-services/peercheck-program-review": compact(
+            {"hook": "peercheck-program-review", "hookInstance": "h", "context": {"profile": profile}}),
     }
 
 

@@ -82,9 +82,13 @@ def test_page_answers_422_and_records_nothing(client, monkeypatch, name, how):
     assert 'class="problems"' in response.text and recorded == []
 
 
-def test_the_page_records_only_after_it_has_rendered(client, monkeypatch):
+def test_the_page_records_only_after_it_has_rendered(tmp_path, monkeypatch):
     """A page that cannot be rendered leaves no decision behind (and the 500 says nothing was stored)."""
+    from fastapi.testclient import TestClient
+
+    from api.main import create_app
     from api.routes import pages
+    from api.settings import Settings
 
     recorded = []
     monkeypatch.setattr(pages, "record", lambda *args, **kwargs: recorded.append(args))
@@ -95,17 +99,13 @@ def test_the_page_records_only_after_it_has_rendered(client, monkeypatch):
             raise RuntimeError("rendering failed")
         return original(request, ctx=ctx, **kwargs)
 
-    monkeypatch.setattr(pages, "_render", failing)
-    from fastapi.testclient import TestClient
-
-    from api.main import app
-
-    with TestClient(app, raise_server_exceptions=False) as quiet:
-        response = quiet.post("/ui/evaluate", data={"profile_json": PROFILE})
-    assert response.status_code == 500 and "nothing was stored" in response.json()["detail"]
-    assert recorded == []
-    monkeypatch.setattr(pages, "_render", original)
-    assert client.post("/ui/evaluate", data={"profile_json": PROFILE}).status_code == 200 and len(recorded) == 1
+    with TestClient(create_app(Settings(data_dir=tmp_path)), raise_server_exceptions=False) as client:
+        monkeypatch.setattr(pages, "_render", failing)
+        response = client.post("/ui/evaluate", data={"profile_json": PROFILE})
+        assert response.status_code == 500 and "nothing was stored" in response.json()["detail"]
+        assert recorded == []
+        monkeypatch.setattr(pages, "_render", original)
+        assert client.post("/ui/evaluate", data={"profile_json": PROFILE}).status_code == 200 and len(recorded) == 1
 
 
 @pytest.mark.parametrize("name", list(MALFORMED))

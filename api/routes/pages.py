@@ -28,7 +28,7 @@ from fastapi.responses import HTMLResponse, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.datastructures import UploadFile
 
-from api.bodies import CheckedRoute
+from api.bodies import CheckedRoute, validate_off_loop
 from api.deps import Service, get_service
 from api.logs import log
 from api.problems import Problem, responses
@@ -185,6 +185,12 @@ def _shown(data: str | bytes) -> str:
     return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
+def _read(data: str | bytes, ruleset) -> LoadedProfile:
+    loaded = read_profile(data)
+    check_rules(loaded, ruleset)
+    return loaded
+
+
 def _evaluate_page(request: Request, service: Service, loaded: LoadedProfile) -> tuple[Decision, str]:
     """Evaluate, render the page, and only then record the decision: a page that cannot be
     rendered leaves nothing stored."""
@@ -200,11 +206,13 @@ async def ui_evaluate(request: Request, service: Service = Depends(get_service))
     data: str | bytes = ""
     try:
         data = await _submitted(request)
-        loaded = await run_in_threadpool(read_profile, data)
-        check_rules(loaded, service.ruleset)
     except InvalidDocument as exc:
-        log.info("report_invalid", via="ui", problems=exc.total)
-        return _page(request, status=422, profile_text=_shown(data), invalid=exc)
+        invalid: InvalidDocument | None = exc
+    else:
+        loaded, invalid = await validate_off_loop(len(data), _read, data, service.ruleset)
+    if invalid is not None:
+        log.info("report_invalid", via="ui", problems=invalid.total)
+        return _page(request, status=422, profile_text=_shown(data), invalid=invalid)
     decision, html = await run_in_threadpool(_evaluate_page, request, service, loaded)
     _log(decision, "ui", "html")
     return HTMLResponse(html, headers=HTML_HEADERS)
