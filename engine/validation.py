@@ -302,16 +302,16 @@ def _list_fix(value: Any, node: Node | None) -> str:
 
 def _extra_fix(key: str, where: Place, model_root: Node) -> str:
     parent = where.parent
+    if parent is not None and model_root.model is not None:  # a field of another section
+        homes = [path for path, _ in field_homes(model_root.model).get(key, []) if path]
+        if homes:
+            section = place(model_root, homes[0]).label
+            return f"“{key}” belongs in {section} (under “{homes[0][-1]}”)."
     names = list(parent.fields) if parent is not None else []
     titles = {n: f.title for n, f in parent.fields.items()} if parent is not None else {}
     closest = closest_names(key, names, titles)
     if closest:
         return f"Did you mean {_either([f'“{n}” ({titles[n]})' for n in closest])}?"
-    if parent is not None and model_root.model is not None:
-        homes = [path for path, _ in field_homes(model_root.model).get(key, []) if path]
-        if homes:
-            section = place(model_root, homes[0]).label
-            return f"“{key}” belongs in {section} (under “{homes[0][-1]}”)."
     return "Remove it; the profile schema lists the fields (GET /v1/schema/profile)."
 
 

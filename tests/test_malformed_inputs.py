@@ -19,10 +19,10 @@ MALFORMED: dict[str, bytes] = {
     "negative integer beyond the digit limit": (HEAD + ', "n": -' + "9" * 4400 + "}").encode(),
     "lone surrogate next to a wrapped profile": ('{"case": "\\ud800", "profile": ' + PROFILE + "}").encode(),
     "lone low surrogate in a name": PROFILE.replace('"program": {"name": "', '"program": {"name": "\\udc00', 1).encode(),
-    "NaN": PROFILE.replace('"fte": 1', '"fte": NaN', 1).encode(),
-    "Infinity": PROFILE.replace('"fte": 1', '"fte": Infinity', 1).encode(),
-    "-Infinity": PROFILE.replace('"fte": 1', '"fte": -Infinity', 1).encode(),
-    "number too large to be finite": PROFILE.replace('"fte": 1', '"fte": 1e999', 1).encode(),
+    "NaN": PROFILE.replace('"fte": 1.0', '"fte": NaN', 1).encode(),
+    "Infinity": PROFILE.replace('"fte": 1.0', '"fte": Infinity', 1).encode(),
+    "-Infinity": PROFILE.replace('"fte": 1.0', '"fte": -Infinity', 1).encode(),
+    "number too large to be finite": PROFILE.replace('"fte": 1.0', '"fte": 1e999', 1).encode(),
     "invalid UTF-8": PROFILE.replace('"program": {"name": "', '"program": {"name": "\xff', 1).encode("latin-1"),
     "UTF-16": PROFILE.encode("utf-16"),
     "deep nesting": b"[" * 100_000 + b"]" * 100_000,
@@ -32,7 +32,7 @@ MALFORMED: dict[str, bytes] = {
     "empty": b"",
     "not an object": b"[1, 2, 3]",
 }
-assert '"fte": 1' in PROFILE and '"program": {"name": "' in PROFILE
+assert '"fte": 1.0' in PROFILE and '"program": {"name": "' in PROFILE
 
 
 @pytest.mark.parametrize("path", ["/v1/evaluations", "/v1/reports", "/v1/evaluations:compare",
