@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-from engine.catalog import activity_codes
+from engine.catalog import CredentialKind, activity_codes
 
 SCHEMA_VERSION = "1.1"
 SCHEMA_VERSIONS = ("1.0", "1.1")
@@ -203,6 +203,13 @@ class Peer(_Strict):
         description="Other roles the peer is also used for. Use an empty list for none.",
     )
     employer_policies: EmployerPolicies | None = Field(default=None, description="What the employer's policies allow.")
+    # schema 1.2
+    credential: CredentialKind | None = Field(
+        default=None, title="State credential held or sought",
+        description="Which kind of state peer credential the peer holds or is working toward: `substance_use` "
+        "(recovery coach, peer recovery specialist), `mental_health` (mental-health peer specialist) or `integrated` "
+        "(one credential for both). Decides which of the state's stated requirements apply; unknown if absent. Since 1.2.",
+    )
 
     unique_lists = field_validator("lived_experience", "duties", "other_roles")(_unique)
 
