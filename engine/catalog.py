@@ -192,6 +192,8 @@ class ResearchedRow(_Data):
 
     @model_validator(mode="after")
     def facts_have_sources(self) -> "ResearchedRow":
+        if not self.recovery_facts() and not self.searched:
+            raise ValueError("a row without a recovery fact must say what was searched (`searched`)")
         facts = [(f"credentials[{i}].{name}", fact) for i, c in enumerate(self.credentials) for name, fact in c.facts()]
         facts += [(name, fact) for name in ("medicaid", "certification") if (fact := getattr(self, name)) is not None]
         for where, fact in facts:
@@ -205,8 +207,6 @@ class ResearchedRow(_Data):
         unused = sorted(set(self.sources) - used)
         if unused:
             raise ValueError(f"sources never used by a fact: {unused}")
-        if not self.recovery_facts() and not self.searched:
-            raise ValueError("a row without a recovery fact must say what was searched (`searched`)")
         return self
 
     def recovery_facts(self) -> list[tuple[StateCredential, RecoveryFact]]:

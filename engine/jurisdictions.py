@@ -145,3 +145,42 @@ TEMPLATE_NAMES = frozenset({
     "credential_label", "credential_kinds_offered", "state_medicaid_note", "state_medicaid_as_of", "state_medicaid_source",
     "state_conflict",
 })
+
+
+@dataclass(frozen=True)
+class FactLine:
+    """One researched fact as a reader sees it: what it is about, its value in words, its source."""
+
+    credential: str | None
+    fact: str
+    value: str
+    note: str | None
+    source: StateSource
+
+
+def fact_lines(row: ResearchedRow) -> list[FactLine]:
+    """Every fact of a researched row, credential by credential, then Medicaid and certification."""
+    lines = []
+    for credential in row.credentials:
+        for name, fact in credential.facts():
+            lines.append(FactLine(credential.name, name, _value_text(name, fact), fact.note, row.sources[fact.source]))
+    if row.medicaid is not None:
+        m = row.medicaid
+        covers = f" ({', '.join(KIND_LABELS[c] for c in m.covers)} peer services)" if m.covers else ""
+        value = ("pays for peer services" + covers) if m.pays else "does not pay for peer services"
+        if m.clinical_setting_only:
+            value += "; tied to clinical programs or licensed providers"
+        lines.append(FactLine(None, "medicaid", value, m.note, row.sources[m.source]))
+    if row.certification is not None:
+        c = row.certification
+        value = "a state peer certification exists" if c.exists else "no state peer certification in force"
+        lines.append(FactLine(None, "certification", value, c.note, row.sources[c.source]))
+    return lines
+
+
+def _value_text(name: str, fact) -> str:
+    if name == "recovery":
+        return requirement_text(fact)
+    if name in ("training_hours", "supervised_hours"):
+        return f"{fact.hours} hours"
+    return "required" if fact.required else "not required"
