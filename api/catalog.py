@@ -82,7 +82,8 @@ class OverridesOut(BaseModel):
     file: str | None = Field(description="Path of the operator's overrides file.")
     description: str
     parameters: dict[str, dict[str, int | float | str | bool]] = Field(description="rule id → parameter → value in force.")
-    states: list[str] = Field(description="State rows added or replaced.")
+    states: list[str] = Field(description="State rows (shaped like the tool kit's) added or replaced.")
+    state_requirements: list[str] = Field(description="Researched state rows added or replaced.")
     activities: list[str] = Field(description="Activity codes reclassified.")
 
 
@@ -156,7 +157,8 @@ def ruleset_info(ruleset: Ruleset, engine: str) -> RulesetInfo:
         o = ruleset.overrides
         overrides = OverridesOut(file=ruleset.overrides_file, description=o.description,
                                  parameters={k: dict(v) for k, v in o.parameters.items()},
-                                 states=sorted(o.states), activities=sorted(o.activities))
+                                 states=sorted(o.states), state_requirements=sorted(o.state_requirements),
+                                 activities=sorted(o.activities))
     return RulesetInfo(
         version=ruleset.version,
         engine=engine,

@@ -194,6 +194,9 @@ class ResearchedRow(_Data):
     def facts_have_sources(self) -> "ResearchedRow":
         if not self.recovery_facts() and not self.searched:
             raise ValueError("a row without a recovery fact must say what was searched (`searched`)")
+        for i, credential in enumerate(self.credentials):
+            if not credential.facts() and credential.source is None:
+                raise ValueError(f"credentials[{i}] ({credential.name}): name a source for it (`source`) or give a fact")
         facts = [(f"credentials[{i}].{name}", fact) for i, c in enumerate(self.credentials) for name, fact in c.facts()]
         facts += [(name, fact) for name in ("medicaid", "certification") if (fact := getattr(self, name)) is not None]
         for where, fact in facts:

@@ -131,7 +131,8 @@ def test_an_override_file_changes_threshold_version_and_catalogs(client, make_cl
     assert info["loaded_from"][-1] == str(path)
     assert info["overrides"] == {
         "file": str(path), "description": "Stricter county caseload policy and a verified Florida row",
-        "parameters": {"PC-CASELOAD-001": {"caseload_max": 20}}, "states": ["FL"], "activities": ["cigarette"],
+        "parameters": {"PC-CASELOAD-001": {"caseload_max": 20}}, "states": ["FL"], "state_requirements": [],
+        "activities": ["cigarette"],
     }
     assert "FL" in info["states_in_table"]
 

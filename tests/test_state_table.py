@@ -168,3 +168,21 @@ def test_an_operator_can_refresh_a_researched_row(rules_copy, tmp_path):
     p = profile(variant({"/program/state": "PA", "/peers/0/credential": "substance_use", "/peers/0/months_in_recovery": 20}))
     findings = {f.rule_id: f for f in Evaluator(ruleset, make_engine("interpreter", ruleset)).evaluate(p).findings}
     assert "24 months" in findings["PC-CERT-007"].message and "as of 2026-11" in findings["PC-CERT-007"].message
+
+
+def test_docs_states_md_is_generated_from_the_data():
+    from engine.states_doc import render
+
+    committed = (ROOT / "docs/states.md").read_text()
+    assert committed == render(load_states()), "docs/states.md is stale: run `python -m engine.states_doc > docs/states.md`"
+    assert "46 of 51 states and DC" in committed
+
+
+def test_the_operator_example_in_the_docs_loads(rules_copy, tmp_path):
+    text = (ROOT / "docs/states.md").read_text()
+    block = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "ops.yaml"
+    path.write_text(block)
+    ruleset = load_ruleset(rules_copy, overrides_file=path)
+    assert ruleset.states.states["FL"].basis == "operator"
+    assert ruleset.states.researched["PA"].sources["letter"].as_of == "2026-11"
