@@ -13,7 +13,6 @@ from engine.jurisdictions import KIND_LABELS, fact_lines, requirement_text
 from engine.profile import USState
 
 _TERRITORIES = ("PR", "GU", "VI", "AS", "MP")
-_TERRITORY_NAMES = {"GU": "Guam", "VI": "U.S. Virgin Islands", "AS": "American Samoa", "MP": "Northern Mariana Islands"}
 
 _GUIDANCE_TEXT = {
     "not_required": "recovery not required",
@@ -159,7 +158,7 @@ def render(table: StateTable) -> str:
     for code in missing + [c for c in _TERRITORIES if c not in table.researched or not table.researched[c].recovery_facts()]:
         row = table.researched.get(code)
         what = "; ".join(row.searched) if row else table.not_researched.get(code, "not researched")
-        name = row.name if row else _TERRITORY_NAMES.get(code, code)
+        name = row.name if row else USState(code).label
         out.append(f"- **{name}** ({code}): {_cell(what)}\n")
     out.append("\n")
     out.append(_OPERATOR)

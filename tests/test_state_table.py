@@ -186,3 +186,11 @@ def test_the_operator_example_in_the_docs_loads(rules_copy, tmp_path):
     ruleset = load_ruleset(rules_copy, overrides_file=path)
     assert ruleset.states.states["FL"].basis == "operator"
     assert ruleset.states.researched["PA"].sources["letter"].as_of == "2026-11"
+
+
+def test_the_profile_credential_codes_are_the_state_tables_kinds():
+    from engine.catalog import CredentialKind
+    from engine.profile import Credential
+
+    assert [c.value for c in Credential] == [k.value for k in CredentialKind]
+    assert all(c.label for c in Credential)
