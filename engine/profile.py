@@ -3,6 +3,12 @@
 Every field is documented because this model *is* the API's request schema. Fields the
 guidance needs but a caller may not know are optional: ``null`` or absent means "unknown",
 and a rule that needs an unknown field reports "needs information" rather than passing.
+
+Versions: a profile declares its ``schema_version`` and may carry only the fields of that
+version. Fields added after 1.0 say so (``since(...)``, ``x-since`` in the JSON schema); a 1.0
+profile carrying a 1.1 field is refused, naming the field, rather than read as a newer version it
+does not claim to be. Every older profile is valid under a newer version, so the fix is to
+declare the newer one.
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from engine.catalog import activity_codes
 
-SCHEMA_VERSION = "1.1"
-SCHEMA_VERSIONS = ("1.0", "1.1")
+SCHEMA_VERSION = "1.2"
+SCHEMA_VERSIONS = ("1.0", "1.1", "1.2")
 
 
 def since(version: str) -> dict[str, str]:
@@ -269,6 +275,14 @@ class EmployerPolicies(_Strict):
     solo_home_visits_allowed: bool | None = Field(title="Employer allows home visits without other staff", default=None, description="The employer lets the peer visit participants' homes without an officer or other staff member.")
 
 
+class Credential(Labelled):
+    """Kinds of state peer credential; the same codes as the state table's credential kinds."""
+
+    substance_use = "substance_use", "Substance-use credential (recovery coach, peer recovery specialist)"
+    mental_health = "mental_health", "Mental-health peer specialist credential"
+    integrated = "integrated", "One credential for both substance use and mental health"
+
+
 class Peer(_Strict):
     """One peer support worker (or one planned position)."""
 
@@ -304,6 +318,13 @@ class Peer(_Strict):
         description="Other roles the peer is also used for. Use an empty list for none.",
     )
     employer_policies: EmployerPolicies | None = Field(title="Employer's policies", default=None, description="What the employer's policies allow.")
+    # schema 1.2
+    credential: Credential | None = Field(
+        default=None, title="State credential held or sought", json_schema_extra=since("1.2"),
+        description="Which kind of state peer credential the peer holds or is working toward: `substance_use` "
+        "(recovery coach, peer recovery specialist), `mental_health` (mental-health peer specialist) or `integrated` "
+        "(one credential for both). Decides which of the state's stated requirements apply; unknown if absent. Since 1.2.",
+    )
 
     unique_lists = field_validator("lived_experience", "duties", "other_roles")(_unique)
 
@@ -406,7 +427,7 @@ class Acknowledgement(_Strict):
 class Profile(_Strict):
     """A program profile: the input to every evaluation."""
 
-    schema_version: Literal["1.0", "1.1"] = Field(title="Profile schema version", description="Version of this profile schema: `1.1` (current) or `1.0`; every 1.0 profile is a valid 1.1 profile.")
+    schema_version: Literal["1.0", "1.1", "1.2"] = Field(title="Profile schema version", description="Version of this profile schema: `1.2` (current), `1.1` or `1.0`. A profile may carry only the fields of the version it declares (fields added later are marked `x-since`); every 1.0 profile is a valid 1.1 profile and every 1.1 profile a valid 1.2 profile.")
     program: Program = Field(title="Program", description="Where the program sits, who hosts it, how people come to it, who pays.")
     peers: list[Peer] = Field(title="Peers", min_length=1, max_length=500, description="Peer staff (or planned positions); at least one.")
     supervision: Supervision | None = Field(title="Supervision", default=None, description="How peers are supervised; unknown if absent.")

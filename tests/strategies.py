@@ -3,10 +3,11 @@
 from pathlib import Path
 
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from engine.catalog import activity_codes
 from engine.profile import (
-    Hiring, OutcomeInstrument, Policies, Supervision,
+    Hiring, OutcomeInstrument, Policies, Profile,
     Certification, Employer, Funding, HostAgency, LivedExperience, NetworkContact, PayBasis,
     ReferralPathway, SubstituteRole, SupervisionFrequency, SupervisionFunction, SupervisorKind, USState,
 )
@@ -44,19 +45,30 @@ peers = st.builds(
     other_roles=maybe(subset(SubstituteRole, max_size=2)),
     employer_policies=maybe(st.builds(lambda **kw: _drop_none(kw), transport_allowed=maybe(st.booleans()),
                                       solo_home_visits_allowed=maybe(st.booleans()))),
+    credential=maybe(st.sampled_from(["substance_use", "mental_health", "integrated"])),
 )
 
-def _since_1_1(model: type, values: dict) -> bool:
-    return any((model.model_fields[name].json_schema_extra or {}).get("x-since") for name in values)
+def _needed_version(model: type, values, needed: str = "1.0") -> str:
+    """The oldest schema version whose fields cover ``values`` (a document of ``model``)."""
+    if isinstance(values, list):
+        for item in values:
+            needed = _needed_version(model, item, needed)
+        return needed
+    for name, value in values.items():
+        info = model.model_fields[name]
+        needed = max(needed, (info.json_schema_extra or {}).get("x-since", "1.0"))
+        inner = info.annotation
+        for candidate in getattr(inner, "__args__", (inner,)):
+            for sub in getattr(candidate, "__args__", (candidate,)):
+                if isinstance(sub, type) and issubclass(sub, BaseModel) and isinstance(value, dict | list):
+                    needed = _needed_version(sub, value, needed)
+    return needed
 
 
 def _consistent(doc: dict) -> dict:
-    """What the schema requires across fields: a 1.0 profile carries no 1.1 field (it is declared
-    1.1 instead), and an acknowledgement names only peers the profile has."""
-    if doc["schema_version"] == "1.0" and (
-        "hiring" in doc or _since_1_1(Policies, doc.get("policies", {})) or _since_1_1(Supervision, doc.get("supervision", {}))
-    ):
-        doc["schema_version"] = "1.1"
+    """What the schema requires across fields: the declared version covers every field given
+    (raised to the oldest one that does), and an acknowledgement names only peers the profile has."""
+    doc["schema_version"] = max(doc["schema_version"], _needed_version(Profile, doc))
     for ack in doc.get("acknowledged", ()):
         if ack.get("subject", "").startswith("/peers/") and int(ack["subject"].rsplit("/", 1)[1]) >= len(doc["peers"]):
             ack["subject"] = "/peers/0"
@@ -68,11 +80,13 @@ profiles = st.builds(
         {"schema_version": schema_version, "program": program, "peers": peers, "supervision": supervision,
          "policies": policies, "hiring": hiring, "acknowledged": acknowledged}
     )),
-    schema_version=st.sampled_from(["1.0", "1.1"]),
+    schema_version=st.sampled_from(["1.0", "1.1", "1.2"]),
     program=st.builds(
         lambda **kw: _drop_none(kw),
         name=st.just("Generated program"),
-        state=st.sampled_from(["NY", "IA", "OH", "TX", "OR", "FL", "DC", "WY", "AK", "CA"]) | st.sampled_from([s.value for s in USState]),
+        state=st.sampled_from(["NY", "IA", "OH", "TX", "OR", "FL", "DC", "WY", "AK", "CA"])
+        | st.sampled_from(["PA", "AL", "GA", "HI", "TN", "WA", "MN", "NM", "NJ", "VT"])  # researched: figures, kinds, Medicaid limits
+        | st.sampled_from([s.value for s in USState]),
         host_agency=maybe(st.sampled_from([e.value for e in HostAgency])),
         referral_pathways=maybe(subset(ReferralPathway)),
         funding=maybe(subset(Funding, max_size=3)),
