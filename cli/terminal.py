@@ -7,7 +7,7 @@ markup), so a program called ``[bold]x[/]`` prints as typed.
 from __future__ import annotations
 
 import sys
-from typing import IO, Iterable
+from typing import IO
 
 from rich.console import Console, Group
 from rich.panel import Panel

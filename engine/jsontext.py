@@ -21,7 +21,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Iterator
 
 MAX_DIGITS = 4300  # Python's default int_max_str_digits: longer integers cannot even be read

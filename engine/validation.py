@@ -27,7 +27,7 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
-from engine.fields import Node, Place, field_homes, place, root, short
+from engine.fields import Node, Place, field_homes, place, root
 from engine.jsontext import InvalidJSON, TextProblem, escape
 from engine.jsontext import loads as parse_json
 from engine.profile import Profile

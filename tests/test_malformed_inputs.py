@@ -15,7 +15,7 @@ PROFILE = json.dumps(BASE_PROFILE)
 HEAD = PROFILE[:-1]  # the profile without its closing brace, to add one more field
 
 MALFORMED: dict[str, bytes] = {
-    "integer beyond the digit limit": (HEAD + ', "policies": {"x": ' + "1" * 5000 + "}}").encode(),
+    "integer beyond the digit limit": (HEAD + ', "x": ' + "1" * 5000 + "}").encode(),
     "negative integer beyond the digit limit": (HEAD + ', "n": -' + "9" * 4400 + "}").encode(),
     "lone surrogate next to a wrapped profile": ('{"case": "\\ud800", "profile": ' + PROFILE + "}").encode(),
     "lone low surrogate in a name": PROFILE.replace('"program": {"name": "', '"program": {"name": "\\udc00', 1).encode(),
@@ -138,6 +138,13 @@ def test_cli_batch_files_and_json_lines(capsys, tmp_path, name):
     body = json.loads(out)
     assert code == 2 and "Traceback" not in err
     assert body["summary"]["evaluated"] == 2 and [i["source"] for i in body["items"] if not i["ok"]] == ["profiles.jsonl:2"]
+
+
+def test_an_over_long_integer_is_named_by_its_field(capsys, tmp_path):
+    path = tmp_path / "digits.json"
+    path.write_bytes(PROFILE.replace('"fte": 1.0', '"fte": ' + "1" * 5000, 1).encode())
+    assert main(["validate", str(path)]) == 2
+    assert "Peer 1 › Full-time equivalent (FTE): is a number of 5,000 digits" in capsys.readouterr().err
 
 
 def test_cli_reports_the_line_and_column_of_a_syntax_error(capsys, tmp_path):
