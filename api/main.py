@@ -9,11 +9,16 @@ service never starts half-loaded.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
 from api import problems
+from api.forwarding import ClientAddress, TrustedProxies
 from api.guards import KeyGuard, StrictJSON
+from api.limiter import FILE as LIMITS_FILE
+from api.limiter import SharedLimiter
+from api.transport import BodyDeadline, HeadAsGet
 from api.deps import Service
 from api.logs import RequestLog, configure, log
 from api.routes import catalog, cds, evaluations, health, pages, rules
@@ -44,6 +49,13 @@ def _decision_log(settings: Settings) -> DecisionLog | None:
         return None
     return open_log(database_url=settings.database_url, data_dir=settings.data_dir,
                     retention_days=settings.decision_log_retention_days, sqlite_sync=settings.decision_log_sync)
+
+
+def _limiter(settings: Settings) -> SharedLimiter | None:
+    """Counters for the rate limits that are configured, shared by the machine's workers."""
+    if settings.rate_limit is None and not (settings.api_keys and settings.auth_failure_limit):
+        return None
+    return SharedLimiter(Path(settings.data_dir) / LIMITS_FILE)
 
 
 def _lifespan(store: DecisionLog | None, writer: GroupCommit | None):
@@ -93,10 +105,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cds.router)
     app.include_router(health.router)
     app.include_router(pages.router)
-    # Innermost first: strict JSON and size checks, then keys and rate limits, then the request log.
+    # Innermost first: strict JSON and size checks, the body-read deadline, keys and rate limits,
+    # the client address they count under, HEAD served as GET, then the request log.
     app.add_middleware(StrictJSON, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit)
-
+    app.add_middleware(BodyDeadline, seconds=settings.body_timeout_s)
+    app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit,
+                       auth_failure_limit=settings.auth_failure_limit, limiter=_limiter(settings))
+    app.add_middleware(ClientAddress, trusted=TrustedProxies.parse(settings.forwarded_allow_ips))
+    app.add_middleware(HeadAsGet)
     app.add_middleware(RequestLog)  # outermost: guard answers are logged too
 
     log.info("started", ruleset_version=ruleset.version, rules=len(ruleset.rules), engine=settings.engine,
