@@ -331,16 +331,9 @@ class Evaluator:
         })
 
     def _context(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> "_Context":
-        """What a rule's message and remediation templates may name: fact fields, parameters,
-        the peer's label, the state's name and the activity labels of duty lists."""
-        extras = dict(rule.params)
-        extras["peer_label"] = _peer_label(fact, subject)
         row = self.ruleset.states.states.get(fact["state"])
-        extras["state_name"] = row.name if row else fact["state"]
-        for name in self._labelled[rule.id]:
-            if name in fact:
-                extras[f"{name}_labels"] = "; ".join(self._labels.get(c, c) for c in fact[name]) or "none"
-        return _Context(extras, fact)
+        return template_values(rule.params, _peer_label(fact, subject), row.name if row else fact["state"],
+                               self._labelled[rule.id], self._labels, fact)
 
 
 def judge(rule: CompiledRule, fact: dict[str, Any], index: int, hits: set[tuple[str, int]]) -> tuple[Outcome, list[str]]:
@@ -424,10 +417,26 @@ class _Subjects:
 _first_two = operator.itemgetter(0, 1)
 
 
+def template_values(params: dict[str, Any], peer_label: str, state_name: str, labelled: list[str],
+                    activity_labels: dict[str, str], fact: dict[str, Any]) -> "_Context":
+    """What a rule's message and remediation templates may name: fact fields, parameters,
+    the peer's label, the state's name and the activity labels of the duty lists ``labelled``."""
+    extras = dict(params)
+    extras["peer_label"] = peer_label
+    extras["state_name"] = state_name
+    for name in labelled:
+        if name in fact:
+            extras[f"{name}_labels"] = "; ".join(activity_labels.get(c, c) for c in fact[name]) or "none"
+    return _Context(extras, fact)
+
+
 def _labelled_lists(rule: CompiledRule) -> list[str]:
-    """The duty lists whose ``<list>_labels`` the rule's message or remediation names."""
-    named = {field for template in (rule.spec.message, rule.spec.remediation)
-             for _, field, _, _ in string.Formatter().parse(template) if field}
+    return labelled_lists(rule.spec.message, rule.spec.remediation)
+
+
+def labelled_lists(*templates: str) -> list[str]:
+    """The duty lists whose ``<list>_labels`` the templates name."""
+    named = {field for template in templates for _, field, _, _ in string.Formatter().parse(template) if field}
     return [name for name in sorted(LABELLED_LISTS) if f"{name}_labels" in named]
 
 
