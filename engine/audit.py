@@ -8,8 +8,9 @@ and nothing about the people in it:
   are codes, numbers or yes/no facts about the program's design; whether it was acknowledged;
   each needs-information rule with the profile fields it lacks; the kind of each engine error;
   the program's state and number of peers (two message templates name them);
-* not kept: the program's name, peer ids and titles, months in recovery, kinds of lived
-  experience, acknowledgement reasons, engine error details — and no text of the ruleset:
+* not kept: the program's name, peer ids and titles, months in recovery (and how far it falls
+  short of a state's figure), kinds of lived experience, acknowledgement reasons, engine error
+  details — and no text of the ruleset:
   titles, messages, remediation, rationale and citations are the ruleset's, and the rule id with
   the ruleset version reproduces them (``ruleset_texts`` is stored once per version).
 
@@ -28,10 +29,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
+from engine.catalog import CredentialKind
 from engine.evaluate import (
-    CitationOut, Decision, Subject, _finding_id, _peer_label, _pointers, labelled_lists, template_values,
+    CitationOut, Decision, Subject, _finding_id, _peer_label, _pointers, labelled_lists, message_values, state_name,
+    template_names,
 )
-from engine.facts import VOCABULARY
+from engine.jurisdictions import TEMPLATE_NAMES as STATE_TEMPLATE_NAMES
+from engine.jurisdictions import template_values as state_template_values
 from engine.profile import Peer, Profile
 from engine.ruleset import Ruleset
 
@@ -45,12 +49,16 @@ PERSONAL_PROFILE_FIELDS = (
     "/peers/{i}/lived_experience", "/acknowledged/{j}/reason",
 )
 
-# Fact fields read from those, and how to read each again from a stored profile's peer.
-PERSONAL_FACTS: dict[str, Callable[[Peer], Any]] = {
-    "peer_title": lambda peer: peer.title,
-    "months_in_recovery": lambda peer: peer.months_in_recovery,
-    "lived_experience": lambda peer: None if peer.lived_experience is None else [x.value for x in peer.lived_experience],
-    "lived_experience_count": lambda peer: None if peer.lived_experience is None else len(peer.lived_experience),
+# Fact fields read from those, and how to read each again from a stored profile's peer (and the
+# finding's other, stored values). A test checks the list against the fact vocabulary.
+PERSONAL_FACTS: dict[str, Callable[[Peer, dict[str, Any]], Any]] = {
+    "peer_title": lambda peer, fact: peer.title,
+    "months_in_recovery": lambda peer, fact: peer.months_in_recovery,
+    "lived_experience": lambda peer, fact: None if peer.lived_experience is None else [x.value for x in peer.lived_experience],
+    "lived_experience_count": lambda peer, fact: None if peer.lived_experience is None else len(peer.lived_experience),
+    "recovery_months_short": lambda peer, fact: (
+        None if peer.months_in_recovery is None or fact.get("state_required_months") is None
+        else fact["state_required_months"] - peer.months_in_recovery),
 }
 
 NOT_STORED = "(not stored)"
@@ -117,8 +125,12 @@ def _put_peer(item: dict[str, Any], subject: Subject) -> None:
 
 def ruleset_texts(ruleset: Ruleset) -> dict[str, Any]:
     """Everything of a ruleset version that renders a record into a decision: per rule its
-    texts, templates, parameters and evidence fields; activity labels; state names."""
+    texts, templates, parameters and evidence fields; activity labels; state names; and what the
+    state table says of each researched state, per kind of credential, for the messages that
+    quote it."""
     titles = {source_id: info.title for source_id, info in ruleset.sources.info.items()}
+    table = ruleset.states
+    kinds = [None, *(k.value for k in CredentialKind)]
     return {
         "format": TEXTS_FORMAT,
         "ruleset_version": ruleset.version,
@@ -133,7 +145,9 @@ def ruleset_texts(ruleset: Ruleset) -> dict[str, Any]:
             for rule in ruleset.rules
         },
         "activity_labels": {a.code: a.label for a in ruleset.activities.activities},
-        "state_names": {code: row.name for code, row in ruleset.states.states.items()},
+        "state_names": {code: state_name(table, code) for code in sorted({*table.states, *table.researched})},
+        "state_values": {code: {kind or "": state_template_values(table, code, kind) for kind in kinds}
+                         for code in sorted(table.researched)},
     }
 
 
@@ -212,8 +226,9 @@ def restore(record: dict[str, Any], texts: dict[str, Any] | None, profile: Profi
     had_id = (lambda i: True) if peer_ids == "all" else (lambda i: False) if peer_ids == "none" else set(peer_ids).__contains__
     rules = {**(texts or {}).get("rules", {}), **record.get("texts", {})}
     labels = (texts or {}).get("activity_labels", {})
+    state_values = (texts or {}).get("state_values", {})
     state = context.get("state")
-    state_name = (texts or {}).get("state_names", {}).get(state, state) if state else NOT_STORED
+    name_of_state = (texts or {}).get("state_names", {}).get(state, state) if state else NOT_STORED
     notes: set[str] = set()
 
     def subject(peer: int | None) -> Subject:
@@ -235,7 +250,7 @@ def restore(record: dict[str, Any], texts: dict[str, Any] | None, profile: Profi
             fact["peer_index"] = peer
             for name in PERSONAL_FACTS:
                 if profile is not None:
-                    value = PERSONAL_FACTS[name](profile.peers[peer])
+                    value = PERSONAL_FACTS[name](profile.peers[peer], fact)
                     if value is not None:
                         fact[name] = value
                 else:
@@ -259,7 +274,10 @@ def restore(record: dict[str, Any], texts: dict[str, Any] | None, profile: Profi
                 rendered[part] = LEGACY_TEXT
                 notes.add("legacy")
                 continue
-            values_for = template_values(spec.get("params", {}), label, state_name, labelled_lists(template), labels, fact)
+            quoted = (state_values.get(state, {}).get(fact.get("credential_kind") or "", {})
+                      if template_names(template) & STATE_TEMPLATE_NAMES else {})
+            values_for = message_values(spec.get("params", {}), label, name_of_state, quoted, labelled_lists(template),
+                                        labels, fact)
             rendered[part] = template.format_map(values_for)
             if NOT_STORED in rendered[part]:
                 notes.add("values")

@@ -22,15 +22,17 @@ from engine.audit import (
 from engine.facts import VOCABULARY
 
 MARK = "ZQXMARK"
-MONTHS = 9  # below the 12 months most states require: PC-CERT-006 fires and would quote it
+MONTHS = 9  # below what most states require: a certification rule fires and would quote it
+# Guam: nothing researched, so the general rule (PC-CERT-006); Florida: its stated figure (PC-CERT-008)
+CERT_RULE = {"GU": "PC-CERT-006", "FL": "PC-CERT-008"}
 
 
-def planted() -> dict:
+def planted(state: str = "GU") -> dict:
     """A profile with a marker in every free-text field, time in recovery on a firing rule,
     lived experience on a firing rule, and acknowledgements with reasons."""
     data = variant({
         "/program/name": f"{MARK} Program of Jane Roe",
-        "/program/state": "FL",  # not in the state table: PC-CERT-006 applies
+        "/program/state": state,
         "/program/referral_pathways": ["voluntary", "court_ordered"],
         "/peers/0/id": f"{MARK.lower()}-jane-roe",
         "/peers/0/title": f"{MARK} Jane Roe, Peer Recovery Specialist",
@@ -49,21 +51,22 @@ def planted() -> dict:
     return data
 
 
-def test_planted_markers_reach_no_stored_row_answer_or_log(make_client, tmp_path, capfd):
+@pytest.mark.parametrize("state", sorted(CERT_RULE))
+def test_planted_markers_reach_no_stored_row_answer_or_log(make_client, tmp_path, capfd, state):
     data_dir = tmp_path / "log"
     client = make_client(data_dir=data_dir)
     capfd.readouterr()
-    answer = client.post("/v1/evaluations", json=planted()).json()
+    answer = client.post("/v1/evaluations", json=planted(state)).json()
     assert answer["recorded"] is True
     fired = {f["rule_id"] for f in answer["findings"]}
-    assert {"PC-CERT-006", "PC-IDENTITY-002", "PC-VOLUNTARY-001", "PC-CASELOAD-001"} <= fired
+    assert {CERT_RULE[state], "PC-IDENTITY-002", "PC-VOLUNTARY-001", "PC-CASELOAD-001"} <= fired
     assert MARK in json.dumps(answer)  # the answer itself names them: the caller sent them
-    batch = client.post("/v1/evaluations:batch", json={"items": [planted()]}).json()
-    compare = client.post("/v1/evaluations:compare", json={"before": planted(), "after": planted()}).json()
+    batch = client.post("/v1/evaluations:batch", json={"items": [planted(state)]}).json()
+    compare = client.post("/v1/evaluations:compare", json={"before": planted(state), "after": planted(state)}).json()
     cds = client.post("/cds-services/peercheck-program-review", json={
         "hook": "peercheck-program-review", "hookInstance": "a6a1b0f0-3f5d-4d43-9d1c-7d1f3c3b9d10",
-        "context": {"profile": planted()}}).json()
-    report = client.post("/v1/reports", json=planted())
+        "context": {"profile": planted(state)}}).json()
+    report = client.post("/v1/reports", json=planted(state))
     ids = [answer["decision_id"], batch["results"][0]["decision"]["decision_id"], compare["before"]["decision_id"],
            cds["extension"]["peercheck"]["decision_id"]]
     assert all(ids) and report.status_code == 200
@@ -93,8 +96,10 @@ def test_planted_markers_reach_no_stored_row_answer_or_log(make_client, tmp_path
         for item in finding["evidence"]:
             if item["field"] in ("months_in_recovery", "lived_experience", "lived_experience_count", "peer_title"):
                 assert item["value"] is None, (finding["rule_id"], item)
-    cert = next(f for f in stored["findings"] if f["rule_id"] == "PC-CERT-006")
+    cert = next(f for f in stored["findings"] if f["rule_id"] == CERT_RULE[state])
     assert cert["message"].startswith("Peer #1 reports (not stored) months in recovery")
+    original = next(f for f in answer["findings"] if f["rule_id"] == CERT_RULE[state])
+    assert cert["message"].split("recovery", 1)[1] == original["message"].split("recovery", 1)[1]  # the rest alike
     acknowledged = [f for f in stored["findings"] if f["acknowledged"]]
     assert len(acknowledged) == 2 and {f["acknowledged"] for f in acknowledged} == {ACKNOWLEDGED_WITHOUT_REASON}
     assert stored["summary"] == answer["summary"] and stored["profile_digest"] == answer["profile_digest"]
@@ -173,7 +178,7 @@ def test_record_and_ruleset_texts_reproduce_every_decision(evaluators, ruleset):
     evaluator = evaluators["interpreter"]
     texts = json.loads(json.dumps(ruleset_texts(ruleset)))  # as stored: through JSON
     fired: set[str] = set()
-    for data in [variant(s) for s in RULE_CASES] + PROGRAMS + [planted()]:
+    for data in [variant(s) for s in RULE_CASES] + PROGRAMS + [planted(state) for state in CERT_RULE]:
         kept = profile(data)
         decision = evaluator.evaluate(kept)
         record = json.loads(json.dumps(audit_record(decision, kept)))
