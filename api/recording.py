@@ -17,7 +17,10 @@ import json
 from concurrent.futures import Future
 from typing import Sequence
 
+from starlette.concurrency import run_in_threadpool
+
 from api.deps import Service
+from api.evaluating import LOOP_MAX_PEERS
 from api.logs import log
 from decisionlog import DecisionRecord, LogUnavailable
 from engine import Decision, Profile
@@ -37,8 +40,12 @@ def record(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: st
 
 
 async def record_async(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str) -> bool:
-    """``record`` for routes that run on the event loop: the loop serves others while the commit runs."""
-    pending = _submit(service, pairs, kind)
+    """``record`` for routes that run on the event loop: the loop serves others while the commit
+    runs, and while the record of a large profile is written (tens of ms for 500 peers)."""
+    if sum(len(profile.peers) for _, profile in pairs) > LOOP_MAX_PEERS:
+        pending = await run_in_threadpool(_submit, service, pairs, kind)
+    else:
+        pending = _submit(service, pairs, kind)
     if pending is None:
         return False
     try:
