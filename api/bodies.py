@@ -26,7 +26,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.problems import invalid_request, request_problem
-from engine.fields import Node, root
+from engine.fields import Node, field_homes, root
 from engine.validation import MAX_PROBLEMS, InvalidDocument, describe_errors, read_json, screen
 
 INLINE_BYTES = 64 * 1024
@@ -103,6 +103,8 @@ class CheckedRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         schema = body_schema(self)
+        if schema is not None and schema.model is not None:
+            field_homes(schema.model)  # builds every field's node now, not on the first request
 
         async def checked(request: Request) -> Response:
             if self.body_field is not None:

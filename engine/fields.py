@@ -59,6 +59,7 @@ def _humanise(name: str) -> str:
     return name.replace("_", " ").capitalize()
 
 
+@lru_cache(maxsize=1)
 def activity_labels() -> dict[str, str]:
     return {a.code: a.label for a in load_activities().activities}
 

@@ -145,7 +145,8 @@ def read_profile(data: str | bytes, limit: int = MAX_PROBLEMS) -> LoadedProfile:
 
 def screen(doc: Any, node: Node, limit: int = MAX_PROBLEMS) -> tuple[list[dict[str, Any]], int]:
     """Unknown keys and codes outside their vocabulary, as pydantic-style errors: the first
-    ``limit`` of them, and how many there are. Bounded by the schema, not by the document."""
+    ``limit`` of them, and how many there are. Bounded by the schema, not by the document: it
+    visits only objects, lists and codes the schema has, and lists no longer than allowed."""
     errors: list[dict[str, Any]] = []
     total = 0
     stack: list[tuple[tuple, Any, Node]] = [((), doc, node)]
@@ -153,24 +154,29 @@ def screen(doc: Any, node: Node, limit: int = MAX_PROBLEMS) -> tuple[list[dict[s
         loc, value, at = stack.pop()
         if at.kind == "object" and isinstance(value, dict):
             fields = at.fields
-            unknown = len(value) - sum(1 for name in fields if name in value)
-            if unknown:
-                total += unknown
+            if not value.keys() <= fields.keys():
+                total += len(value) - sum(1 for name in fields if name in value)
                 for key in value:
                     if len(errors) >= limit:
                         break
                     if key not in fields:
                         errors.append({"type": "extra_forbidden", "loc": (*loc, key), "input": value[key]})
-            stack.extend(reversed([((*loc, name), value[name], info.node)
-                                   for name, info in fields.items() if value.get(name) is not None]))
-        elif at.kind == "list" and isinstance(value, list) and at.item is not None:
-            if at.max_items is None or len(value) <= at.max_items:
-                stack.extend(reversed([((*loc, i), item, at.item) for i, item in enumerate(value)]))
+            stack.extend(reversed([((*loc, name), value[name], info.node) for name, info in fields.items()
+                                   if info.node.kind in _SCREENED and value.get(name) is not None]))
+        elif at.kind == "list" and isinstance(value, list) and at.item is not None and at.item.kind in _SCREENED:
+            if at.max_items is not None and len(value) > at.max_items:
+                continue
+            if at.item.kind == "choice" and all(isinstance(v, str) and v in at.item.options for v in value):
+                continue
+            stack.extend(reversed([((*loc, i), item, at.item) for i, item in enumerate(value)]))
         elif at.kind == "choice" and not (isinstance(value, str) and value in at.options):
             total += 1
             if len(errors) < limit:
                 errors.append({"type": "enum", "loc": loc, "input": value})
     return errors, total
+
+
+_SCREENED = ("object", "list", "choice")
 
 
 def describe_errors(errors: list[dict[str, Any]], node: Node, limit: int = MAX_PROBLEMS, base_pointer: str = "",
