@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from engine.catalog import activity_codes
 
 SCHEMA_VERSION = "1.1"
-SCHEMA_VERSIONS = ("1.0", "1.1")
+SCHEMA_VERSIONS = ("1.0", "1.1", "1.2")
 
 ActivityCode = Literal[activity_codes()]  # type: ignore[valid-type]
 
@@ -384,7 +384,7 @@ class Acknowledgement(_Strict):
 class Profile(_Strict):
     """A program profile: the input to every evaluation."""
 
-    schema_version: Literal["1.0", "1.1"] = Field(title="Profile schema version", description="Version of this profile schema: `1.1` (current) or `1.0`; every 1.0 profile is a valid 1.1 profile.")
+    schema_version: Literal["1.0", "1.1", "1.2"] = Field(title="Profile schema version", description="Version of this profile schema: `1.2`, `1.1` or `1.0`; every 1.0 and 1.1 profile is a valid 1.2 profile.")
     program: Program = Field(title="Program", description="Where the program sits, who hosts it, how people come to it, who pays.")
     peers: list[Peer] = Field(title="Peers", min_length=1, max_length=500, description="Peer staff (or planned positions); at least one.")
     supervision: Supervision | None = Field(title="Supervision", default=None, description="How peers are supervised; unknown if absent.")
