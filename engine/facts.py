@@ -93,16 +93,26 @@ for _cls in Classification:
     VOCABULARY[f"duties_{_cls.value}_count"] = _f("number", R, "/peers/{i}/duties", f"Number of the peer's duties classified '{_cls.value}'.")
 VOCABULARY["duties_unlawful"] = _f("list", R, "/peers/{i}/duties", "The peer's duties the catalog marks unlawful.")
 VOCABULARY["duties_unlawful_count"] = _f("number", R, "/peers/{i}/duties", "Number of unlawful duties.")
+for _group, _what in (("clinical", "clinical work"), ("supervision_task", "community-supervision tasks")):
+    VOCABULARY[f"duties_{_group}"] = _f("list", R, "/peers/{i}/duties", f"The peer's duties classified 'conflict' that are {_what}.")
+    VOCABULARY[f"duties_{_group}_count"] = _f("number", R, "/peers/{i}/duties", f"Number of the peer's duties that are {_what}.")
+VOCABULARY["individual_duties_count"] = _f(
+    "number", R, "/peers/{i}/duties",
+    "Number of the peer's duties done with individual participants (Appendix C's activities with a participant, "
+    "other than leading groups): the work the tool kit's typical caseload range describes.")
 
 for _name, _field in Policies.model_fields.items():
     _kind = "list" if _name == "outcome_instruments" else "boolean"
     VOCABULARY[f"policy_{_name}"] = _f(_kind, P, f"/policies/{_name}", _field.description or _name)
 for _name, _field in Hiring.model_fields.items():
     VOCABULARY[f"hiring_{_name}"] = _f("boolean", P, f"/hiring/{_name}", _field.description or _name)
+VOCABULARY["policy_outcome_instruments_count"] = _f("number", P, "/policies/outcome_instruments", "How many outcome instruments are recorded.")
 
 _POLICY_FACT = {name: f"policy_{name}" for name in Policies.model_fields}
 _HIRING_FACT = {name: f"hiring_{name}" for name in Hiring.model_fields}
 _CLASS_LISTS = [(f"duties_{c.value}", f"duties_{c.value}_count", c.value) for c in Classification]
+_CONFLICT_GROUPS = ("clinical", "supervision_task")
+_PARTICIPANT_TABLES = ("participant_engagement", "participant_services", "table_2")
 
 FIELD_TYPES: dict[str, dict[str, FieldType]] = {
     "program": {name: f.type for name, f in VOCABULARY.items() if f.scope == P},
@@ -135,6 +145,11 @@ class FactBuilder:
         # A duty judged by a dedicated rule (``judged_by``), or unlawful (its own critical rule),
         # is left out of the generic per-classification lists so it is not reported twice.
         self._generic_skip = {a.code for a in activities.activities if a.judged_by} | self._unlawful
+        # A conflict activity of a conflict group has its own rule (clinical work, supervision tasks).
+        self._conflict_group = {a.code: a.conflict_group for a in activities.activities
+                                if a.conflict_group and a.classification == Classification.conflict}
+        self._individual = {a.code for a in activities.activities
+                            if a.table in _PARTICIPANT_TABLES and not a.group_activity}
         self._states = states
 
     def build(self, profile: Profile) -> list[dict[str, Any]]:
@@ -202,6 +217,8 @@ class FactBuilder:
             for name, value in profile.policies.__dict__.items():  # plain attribute dict: fast
                 if value is not None:
                     fact[_POLICY_FACT[name]] = [v.value for v in value] if isinstance(value, list) else value
+            if profile.policies.outcome_instruments is not None:
+                fact["policy_outcome_instruments_count"] = len(profile.policies.outcome_instruments)
         if profile.hiring is not None:
             for name, value in profile.hiring.__dict__.items():
                 if value is not None:
@@ -227,12 +244,19 @@ class FactBuilder:
             duties = list(peer.duties)
             fact["duties"] = duties
             by_class: dict[str, list[str]] = {value: [] for _, _, value in _CLASS_LISTS}
+            by_group: dict[str, list[str]] = {group: [] for group in _CONFLICT_GROUPS}
             for duty in duties:
-                if duty not in self._generic_skip:
-                    by_class[self._classes[duty]].append(duty)
+                if duty in self._generic_skip:
+                    continue
+                group = self._conflict_group.get(duty)
+                (by_group[group] if group else by_class[self._classes[duty]]).append(duty)
             for list_name, count_name, value in _CLASS_LISTS:
                 fact[list_name] = by_class[value]
                 fact[count_name] = len(by_class[value])
+            for group, found in by_group.items():
+                fact[f"duties_{group}"] = found
+                fact[f"duties_{group}_count"] = len(found)
+            fact["individual_duties_count"] = sum(1 for d in duties if d in self._individual)
             unlawful = [d for d in duties if d in self._unlawful]
             fact["duties_unlawful"] = unlawful
             fact["duties_unlawful_count"] = len(unlawful)
