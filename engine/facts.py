@@ -69,6 +69,13 @@ VOCABULARY: dict[str, FactField] = {
     "peers_justice_employed": _f("number", P, "/peers/*/employer", "Peers employed by the justice agency itself (absent if any employer is unknown)."),
     "peers_hourly_without_benefits": _f("number", P, ("/peers/*/pay_basis", "/peers/*/benefits"), "Peers on hourly contracts without benefits (absent if unknown for any peer)."),
     "peers_below_living_wage": _f("number", P, "/peers/*/living_wage", "Peers paid below a living wage (absent if unknown for any peer)."),
+    "peers_pay_not_competitive": _f("number", P, "/peers/*/pay_competitive", "Peers whose pay is not competitive with similar roles (absent if unknown for any peer)."),
+    "peers_peer_run_employed": _f("number", P, "/peers/*/employer", "Peers employed by a peer-run organisation (absent if any employer is unknown and none is)."),
+    "secure_funding": _f("boolean", P, "/program/secure_funding", "The peer positions have a secure funding source."),
+    "peer_led_partnership": _f("boolean", P, "/program/peer_led_partnership", "The program has a partnership with a peer-led organisation."),
+    "supervisor_kinds_count": _f("number", P, "/supervision/provided_by", "How many kinds of supervisor supervise the peers."),
+    "supervisor_roles_documented": _f("boolean", P, "/supervision/supervisor_roles_documented", "Each supervisor's role is written down."),
+    "supervisor_peer_work_experience": _f("boolean", P, "/supervision/supervisor_peer_work_experience", "The supportive supervisor has worked as a peer."),
     # peer
     "peer_title": _f("string", R, "/peers/{i}/title", "The peer's role title."),
     "fte": _f("number", R, "/peers/{i}/fte", "Full-time equivalent."),
@@ -87,6 +94,9 @@ VOCABULARY: dict[str, FactField] = {
     "other_roles_count": _f("number", R, "/peers/{i}/other_roles", "Number of substitute roles."),
     "transport_allowed": _f("boolean", R, "/peers/{i}/employer_policies/transport_allowed", "Employer allows transport."),
     "solo_home_visits_allowed": _f("boolean", R, "/peers/{i}/employer_policies/solo_home_visits_allowed", "Employer allows solo home visits."),
+    "peer_training": _f("string", R, ("/peers/{i}/peer_support_training", "/peers/{i}/certification"),
+                        "The peer's training in peer-support practice: 'certified' (certification includes it), else the recorded training."),
+    "pay_competitive": _f("boolean", R, "/peers/{i}/pay_competitive", "The peer's pay is competitive with similar roles."),
 }
 for _cls in Classification:
     VOCABULARY[f"duties_{_cls.value}"] = _f("list", R, "/peers/{i}/duties", f"The peer's duties classified '{_cls.value}' by the activity catalog.")
@@ -201,6 +211,10 @@ class FactBuilder:
             _put(fact, "supervisor_champions_role", sup.supervisor_champions_role)
             _put(fact, "supervisor_dual_role", sup.supervisor_dual_role)
             _put(fact, "supervision_ethics_discussed", sup.ethics_discussed)
+            if sup.provided_by is not None:
+                fact["supervisor_kinds_count"] = len(sup.provided_by)
+            _put(fact, "supervisor_roles_documented", sup.supervisor_roles_documented)
+            _put(fact, "supervisor_peer_work_experience", sup.supervisor_peer_work_experience)
         if prog.host_agency is not None:
             fact["host_is_justice_agency"] = prog.host_agency.value in _JUSTICE_HOSTS
         peers = profile.peers
@@ -213,6 +227,11 @@ class FactBuilder:
                [p.pay_basis is not None and p.pay_basis.value == "hourly_contract" and p.benefits is False for p in peers],
                [None if p.pay_basis is None or (p.pay_basis.value == "hourly_contract" and p.benefits is None) else 1 for p in peers])
         _count(fact, "peers_below_living_wage", [p.living_wage is False for p in peers], [p.living_wage for p in peers])
+        _count(fact, "peers_pay_not_competitive", [p.pay_competitive is False for p in peers], [p.pay_competitive for p in peers])
+        _count(fact, "peers_peer_run_employed", [p.employer and p.employer.value == "peer_run_organization" for p in peers],
+               [p.employer for p in peers])
+        _put(fact, "secure_funding", prog.secure_funding)
+        _put(fact, "peer_led_partnership", prog.peer_led_partnership)
         if profile.policies is not None:
             for name, value in profile.policies.__dict__.items():  # plain attribute dict: fast
                 if value is not None:
@@ -267,3 +286,8 @@ class FactBuilder:
         if peer.employer_policies is not None:
             _put(fact, "transport_allowed", peer.employer_policies.transport_allowed)
             _put(fact, "solo_home_visits_allowed", peer.employer_policies.solo_home_visits_allowed)
+        if peer.certification is not None and peer.certification.value == "certified":
+            fact["peer_training"] = "certified"
+        elif peer.peer_support_training is not None:
+            fact["peer_training"] = peer.peer_support_training.value
+        _put(fact, "pay_competitive", peer.pay_competitive)
