@@ -385,6 +385,8 @@ class Policies(_Strict):
     intimate_relations_prohibited: bool | None = _flag("Written ban on sexual or intimate relationships with participants", "A written policy or code that peers never engage in sexual or intimate relations with the people they serve.", "1.2")
     recovery_threat_procedure: bool | None = _flag("Procedure when a peer's own recovery is threatened", "A written procedure for when a peer's own recovery is threatened: whom the peer contacts, time off, outside support, and how they return to work.", "1.2")
     leadership_trained: bool | None = _flag("Senior leadership trained on peer support", "Senior leadership has been trained on the value, outcomes and core practices of peer support.", "1.2")
+    boundaries_training: bool | None = _flag("Boundaries training for peers", "Peers are trained to recognise when they are becoming too involved or a participant too dependent on them.", "1.2")
+    peer_client_history_private: bool | None = _flag("A peer's own history as a client kept private", "Where a peer was once a client of the organisation, their earlier records and experience are kept private from coworkers.", "1.2")
 
     unique_lists = field_validator("outcome_instruments")(_unique)
 
@@ -400,6 +402,7 @@ class Hiring(_Strict):
     committee_includes_peer_expertise: bool | None = _flag("Hiring committee includes peer expertise", "The hiring committee includes a service recipient or someone who knows peer support.")
     peers_involved_in_hiring: bool | None = _flag("Peers take part in hiring", "Peers take part in hiring peers.")
     # schema 1.2
+    interview_covers_peer_practice: bool | None = _flag("Interviews ask about peer-support practice", "Interviews ask candidates about their understanding of and training in peer support, and how they would use a peer-support approach in situations the role meets.", "1.2")
     reference_checks_disclose_lived_experience: bool | None = _flag("Reference checks reveal the lived-experience requirement", "When checking references, the employer tells referees that the position requires lived experience of a mental health or substance use issue.", "1.2")
 
 

@@ -119,3 +119,13 @@ def test_loading_rejects_a_severity_its_class_does_not_allow():
     data["severity_class"] = "verify"
     with pytest.raises(ValueError, match="does not match severity_class"):
         RuleSpec.model_validate(data)
+
+
+def test_the_policy_states_the_current_distribution():
+    from collections import Counter
+
+    row = next(line for line in POLICY.splitlines() if line.startswith("| the ruleset now"))
+    counts = [int(cell) for cell in row.strip("|").split("|")[1:]]
+    by_severity = Counter(r.severity.value for r in RULES)
+    assert counts == [by_severity[s] for s in ("critical", "high", "medium", "low", "info")] + [len(RULES)], (
+        "rules/SEVERITY.md's distribution is out of date")
