@@ -264,6 +264,14 @@ class EmployerPolicies(_Strict):
     solo_home_visits_allowed: bool | None = Field(title="Employer allows home visits without other staff", default=None, description="The employer lets the peer visit participants' homes without an officer or other staff member.")
 
 
+class Credential(Labelled):
+    """Kinds of state peer credential; the same codes as the state table's credential kinds."""
+
+    substance_use = "substance_use", "Substance-use credential (recovery coach, peer recovery specialist)"
+    mental_health = "mental_health", "Mental-health peer specialist credential"
+    integrated = "integrated", "One credential for both substance use and mental health"
+
+
 class Peer(_Strict):
     """One peer support worker (or one planned position)."""
 
@@ -300,6 +308,12 @@ class Peer(_Strict):
     )
     employer_policies: EmployerPolicies | None = Field(title="Employer's policies", default=None, description="What the employer's policies allow.")
     # schema 1.2
+    credential: Credential | None = Field(
+        default=None, title="State credential held or sought",
+        description="Which kind of state peer credential the peer holds or is working toward: `substance_use` "
+        "(recovery coach, peer recovery specialist), `mental_health` (mental-health peer specialist) or `integrated` "
+        "(one credential for both). Decides which of the state's stated requirements apply; unknown if absent. Since 1.2.",
+    )
     peer_support_training: PeerTraining | None = Field(
         title="Training in peer-support practice", default=None,
         description="Whether the peer has been trained in peer-support practice (state certification includes it), is being trained on the job under a written plan, or neither. Since 1.2.",
