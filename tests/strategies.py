@@ -8,7 +8,7 @@ from pydantic import BaseModel
 from engine.catalog import activity_codes
 from engine.profile import (
     Hiring, OutcomeInstrument, Policies, Profile,
-    Certification, Employer, Funding, HostAgency, LivedExperience, NetworkContact, PayBasis,
+    Certification, Employer, Funding, HostAgency, LivedExperience, NetworkContact, PayBasis, PeerTraining,
     ReferralPathway, SubstituteRole, SupervisionFrequency, SupervisionFunction, SupervisorKind, USState,
 )
 
@@ -46,6 +46,8 @@ peers = st.builds(
     employer_policies=maybe(st.builds(lambda **kw: _drop_none(kw), transport_allowed=maybe(st.booleans()),
                                       solo_home_visits_allowed=maybe(st.booleans()))),
     credential=maybe(st.sampled_from(["substance_use", "mental_health", "integrated"])),
+    peer_support_training=maybe(st.sampled_from([e.value for e in PeerTraining])),
+    pay_competitive=maybe(st.booleans()),
 )
 
 def _needed_version(model: type, values, needed: str = "1.0") -> str:
@@ -91,6 +93,8 @@ profiles = st.builds(
         referral_pathways=maybe(subset(ReferralPathway)),
         funding=maybe(subset(Funding, max_size=3)),
         intercepts=maybe(subset([0, 1, 2, 3, 4, 5])),
+        secure_funding=maybe(st.booleans()),
+        peer_led_partnership=maybe(st.booleans()),
     ),
     peers=st.lists(peers, min_size=1, max_size=4),
     supervision=maybe(st.builds(
@@ -106,6 +110,8 @@ profiles = st.builds(
         supervisor_champions_role=maybe(st.booleans()),
         supervisor_dual_role=maybe(st.booleans()),
         ethics_discussed=maybe(st.booleans()),
+        supervisor_roles_documented=maybe(st.booleans()),
+        supervisor_peer_work_experience=maybe(st.booleans()),
     )),
     policies=maybe(st.builds(lambda **kw: _drop_none(kw), **{
         name: maybe(subset(OutcomeInstrument)) if name == "outcome_instruments" else maybe(st.booleans())

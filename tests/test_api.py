@@ -36,8 +36,8 @@ def test_evaluation_of_a_program_with_risks(client):
     assert response.status_code == 200
     body = response.json()
     assert body["summary"]["status"] == "needs_attention"
-    assert {f["rule_id"] for f in body["findings"]} == {"PC-CASELOAD-001", "PC-VOLUNTARY-001"}
-    caseload = next(f for f in body["findings"] if f["rule_id"] == "PC-CASELOAD-001")
+    assert {f["rule_id"] for f in body["findings"]} == {"PC-CASELOAD-002", "PC-VOLUNTARY-001"}
+    caseload = next(f for f in body["findings"] if f["rule_id"] == "PC-CASELOAD-002")
     assert "25 participants on 0.5 FTE" in caseload["message"] and "50.0 per" in caseload["message"]
     assert caseload["subject"] == {"kind": "peer", "pointer": "/peers/1", "peer_index": 1, "peer_id": "peer-b"}
     assert {"field": "active_caseload", "value": 25, "pointers": ["/peers/1/active_caseload"]} in caseload["evidence"]
@@ -112,9 +112,10 @@ def test_rules_catalog(client):
     assert high["count"] > 0 and all(r["severity"] == "high" for r in high["rules"])
     role = client.get("/v1/rules", params={"category": "role"}).json()
     assert all(r["category"] == "role" for r in role["rules"]) and role["count"] >= 10
-    rule = client.get("/v1/rules/PC-CASELOAD-001").json()
-    assert rule["parameters"] == {"caseload_max": 30, "caseload_min": 20}
-    assert rule["condition"] == {"$or": [{"$gt": {"caseload_per_fte": 30}}, {"$gt": {"active_caseload": 30}}]}
+    rule = client.get("/v1/rules/PC-CASELOAD-002").json()
+    assert rule["parameters"] == {"caseload_max": 30, "caseload_well_above": 45}
+    assert rule["condition"] == {"$or": [{"$gt": {"caseload_per_fte": 45}}, {"$gt": {"active_caseload": 45}}]}
+    assert rule["applies_when"] == {"$gt": {"individual_duties_count": 0}}
 
 
 def test_unknown_rule_and_route(client):
@@ -169,7 +170,7 @@ def test_acknowledged_risks_are_reported_not_dropped(client):
     body = client.post("/v1/evaluations", json=data).json()
     by_rule = {f["rule_id"]: f for f in body["findings"]}
     assert by_rule["PC-VOLUNTARY-001"]["acknowledged"].startswith("State statute")
-    assert by_rule["PC-CASELOAD-001"]["acknowledged"] is None
+    assert by_rule["PC-CASELOAD-002"]["acknowledged"] is None
     assert body["summary"]["findings"] == 1 and body["summary"]["acknowledged"] == 1
     assert body["summary"]["by_severity"]["high"] == 1
 
@@ -195,13 +196,26 @@ def test_bad_acknowledgements(client, ack, pointer):
     assert pointer in [e["pointer"] for e in response.json()["errors"]]
 
 
-def test_schema_1_0_profiles_stay_valid(client):
-    old = variant({"/schema_version": "1.0", "/hiring": None})
-    for name in ("mental_health_professional", "supervisor_champions_role", "supervisor_dual_role", "ethics_discussed"):
-        del old["supervision"][name]
-    old["policies"] = {k: old["policies"][k] for k in ("written_job_description", "consent_protocol", "safety_protocol")}
-    assert client.post("/v1/evaluations", json=old).status_code == 200
-    assert client.post("/v1/evaluations", json={**old, "schema_version": "1.1"}).status_code == 200
+def _fields_of(version: str, node, doc):
+    """``doc`` without the fields added after ``version``."""
+    if node.kind == "object" and isinstance(doc, dict):
+        return {k: _fields_of(version, node.fields[k].node, v) for k, v in doc.items()
+                if (node.fields[k].since or "1.0") <= version}
+    if node.kind == "list" and isinstance(doc, list):
+        return [_fields_of(version, node.item, v) for v in doc]
+    return doc
+
+
+def test_older_profiles_stay_valid_under_newer_versions(client):
+    from engine.fields import root
+    from engine.profile import SCHEMA_VERSIONS
+
+    for declared in SCHEMA_VERSIONS:
+        old = _fields_of(declared, root(Profile), {**BASE_PROFILE, "schema_version": declared})
+        for newer in SCHEMA_VERSIONS[SCHEMA_VERSIONS.index(declared):]:
+            assert client.post("/v1/evaluations", json={**old, "schema_version": newer}).status_code == 200
+    newest = client.post("/v1/evaluations", json={**BASE_PROFILE, "schema_version": "1.0"})
+    assert newest.status_code == 422 and {e["code"] for e in newest.json()["errors"]} == {"newer_field"}
 
 
 def test_request_id_is_echoed_and_bound_to_the_logs(capfd):

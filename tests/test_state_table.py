@@ -165,7 +165,7 @@ def test_an_operator_can_refresh_a_researched_row(rules_copy, tmp_path):
     path.write_text(yaml.safe_dump({"description": "Pennsylvania confirmed by letter", "state_requirements": {"PA": row}}))
     ruleset = load_ruleset(rules_copy, overrides_file=path)
     assert ruleset.states.researched["PA"].credentials[0].recovery.months == 24
-    p = profile(variant({"/schema_version": "1.2", "/program/state": "PA", "/peers/0/credential": "substance_use", "/peers/0/months_in_recovery": 20}))
+    p = profile(variant({"/program/state": "PA", "/peers/0/credential": "substance_use", "/peers/0/months_in_recovery": 20}))
     findings = {f.rule_id: f for f in Evaluator(ruleset, make_engine("interpreter", ruleset)).evaluate(p).findings}
     assert "24 months" in findings["PC-CERT-007"].message and "as of 2026-11" in findings["PC-CERT-007"].message
 
