@@ -16,7 +16,7 @@ from api import problems
 from api.guards import KeyGuard, StrictJSON
 from api.deps import Service
 from api.logs import RequestLog, configure, log
-from api.routes import catalog, cds, evaluations, health, pages, rules
+from api.routes import catalog, cds, evaluations, health, pages, questionnaire, rules
 from api.settings import Settings
 from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
 from decisionlog.group_commit import GroupCommit
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(evaluations.router)
     app.include_router(rules.router)
     app.include_router(catalog.router)
+    app.include_router(questionnaire.router)
     app.include_router(cds.router)
     app.include_router(health.router)
     app.include_router(pages.router)

@@ -22,6 +22,7 @@ from engine.interpreter import compile_report
 from engine.language import referenced_fields
 from engine.profile import Profile
 from engine.questions.catalog import QuestionCatalog
+from engine.questions.draft import value_at
 from engine.questions.models import OpenQuestion
 from engine.questions.ranking import SEVERITY_WEIGHTS, Ranker
 from engine.ruleset import LABELLED_LISTS, CompiledRule, Ruleset
@@ -505,7 +506,7 @@ def _pointers(fields: list[str], fact: dict[str, Any]) -> list[str]:
     for name in fields:
         for pointer in VOCABULARY[name].sources:
             if "*" in pointer:
-                for i in range(fact["peer_count"]):
+                for i in range(fact.get("peer_count", 1)):  # absent only in a draft with no peers listed yet: its one stand-in
                     out[pointer.replace("*", str(i))] = None
             elif index is not None:
                 out[pointer.replace("{i}", str(index))] = None
@@ -532,22 +533,8 @@ def _missing_pointers(fields: list[str], fact: dict[str, Any], profile: Profile)
     candidates = _pointers(fields, fact)
     if all(name in _SINGLE_SOURCE for name in fields):
         return candidates
-    absent = [p for p in candidates if _resolve(profile, p) is None]
+    absent = [p for p in candidates if value_at(profile, p) is None]
     return absent or candidates
-
-
-def _resolve(model: Any, pointer: str) -> Any:
-    """The value at a JSON pointer in a validated profile (None when absent)."""
-    node = model
-    for segment in pointer.split("/")[1:]:
-        if node is None:
-            return None
-        if isinstance(node, list):
-            index = int(segment)
-            node = node[index] if index < len(node) else None
-        else:
-            node = getattr(node, segment, None)
-    return node
 
 
 def _finding_id(rule_id: str, subject: Subject) -> str:

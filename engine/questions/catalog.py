@@ -61,6 +61,28 @@ def rules_by_field(ruleset: Ruleset) -> dict[str, list[RuleRef]]:
             for template, refs in reads.items()}
 
 
+_ASKED: dict[int, tuple[Ruleset, frozenset[str]]] = {}  # id(ruleset) -> (ruleset, fields): a handful per process
+
+
+def dont_know_problems(dont_know: list[str] | None, ruleset: Ruleset) -> list[tuple[int, str]]:
+    """(index, what is wrong) for each "don't know" that names a field no rule of ``ruleset`` reads:
+    the schema accepts any optional field, but only questions can be answered "don't know"."""
+    if not dont_know:
+        return []
+    known = _ASKED.get(id(ruleset))
+    if known is None or known[0] is not ruleset:
+        known = _ASKED[id(ruleset)] = (ruleset, frozenset(rules_by_field(ruleset)))
+    asked = known[1]
+    problems = []
+    for index, pointer in enumerate(dont_know):
+        parts = pointer.split("/")
+        if len(parts) > 2 and parts[1] == "peers":
+            parts[2] = PEER
+        if "/".join(parts) not in asked:
+            problems.append((index, f"{pointer} is not a question: no rule reads it"))
+    return problems
+
+
 class QuestionCatalog:
     """Every question for one ruleset, and the way from a JSON pointer back to its question."""
 
@@ -94,6 +116,7 @@ class QuestionCatalog:
         if unread:  # a rule reads a field the schema does not have: a vocabulary defect, caught at start-up
             raise ValueError(f"rules read profile fields the schema does not define: {unread}")
         self.located: dict[str, tuple[QuestionDef, int | None]] = {}  # locate()'s memo
+        self._out: Questionnaire | None = None
 
     # ------------------------------------------------------------------ lookups
 
@@ -127,9 +150,12 @@ class QuestionCatalog:
                     yield question, index, question.pointer.replace(PEER, str(index))
 
     def out(self) -> Questionnaire:
-        return Questionnaire(ruleset_version=self.ruleset_version, schema_version=SCHEMA_VERSION,
-                             severity_weights=self.severity_weights, sections=self.sections,
-                             questions=list(self.questions))
+        """The whole catalog, as ``GET /v1/questionnaire`` serves it (made once)."""
+        if self._out is None:
+            self._out = Questionnaire(ruleset_version=self.ruleset_version, schema_version=SCHEMA_VERSION,
+                                      severity_weights=self.severity_weights, sections=self.sections,
+                                      questions=list(self.questions))
+        return self._out
 
     # ------------------------------------------------------------------ building
 
