@@ -433,7 +433,7 @@ class Profile(_Strict):
 
     schema_version: Literal["1.0", "1.1", "1.2"] = Field(title="Profile schema version", description="Version of this profile schema: `1.2` (current), `1.1` or `1.0`; every 1.0 and 1.1 profile is a valid 1.2 profile.")
     program: Program = Field(title="Program", description="Where the program sits, who hosts it, how people come to it, who pays.")
-    peers: list[Peer] = Field(title="Peers", min_length=1, max_length=500, description="Peer staff (or planned positions); at least one.", json_schema_extra=_ask("Who are the peers? List each peer position, filled or planned, by its job title.", "One entry per position. The next questions ask about each peer in turn."))
+    peers: list[Peer] = Field(title="Peers", min_length=1, max_length=500, description="Peer staff (or planned positions); at least one.", json_schema_extra=_ask("Which peer positions does the program have?", "List each one, filled or planned, by its job title. The next questions ask about each peer in turn."))
     supervision: Supervision | None = Field(title="Supervision", default=None, description="How peers are supervised; unknown if absent.")
     policies: Policies | None = Field(title="Policies and practices", default=None, description="Written policies and practices; unknown if absent.")
     hiring: Hiring | None = Field(title="Hiring", default=None, description="Recruitment and hiring practices; unknown if absent. Since 1.1.")
