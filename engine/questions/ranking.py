@@ -21,6 +21,7 @@ Ties go to the schema's order (program, peers, supervision, policies, hiring), t
 
 from __future__ import annotations
 
+import operator
 from typing import Any, Iterable, Protocol, Sequence
 
 from engine.construct import built
@@ -87,7 +88,7 @@ class Ranker:
                             continue
             ranked.append(self._ranked(pointer, value, waits, pointer in unknown, peer_ids))
         ranked.sort()
-        return [q for *_, q in ranked]
+        return list(map(_question_of, ranked))
 
     def gather(self, needs: Iterable[Waiting], assumed: Iterable[Waiting] = ()) -> dict[str, list[Any]]:
         """pointer -> [value, [(entry of "why we ask", the subject's peer index or None), ...]]."""
@@ -137,13 +138,14 @@ class Ranker:
         peer = None if located is None else located[1]
         peer_id = peer_ids[peer] if peer is not None and peer < len(peer_ids) else None
         if len(waits) == 1 and (peer is not None or waits[0][1] is None):
-            waiting: list[WaitingRule] = [waits[0][0]]
+            merged: list[tuple[WaitingRule, tuple[int, ...] | None]] = [(waits[0][0], None)]
         else:
-            waiting = _merged(waits, per_peer_field=peer is not None)
+            merged = _merged(waits, per_peer_field=peer is not None)
         if not value.is_integer():
             value = round(value, 3)
-        key = (pointer, dont_know, peer_id, value, *map(id, waiting))
-        cached = self._cache.get(key)  # ids of shared entries, alive as long as the ranker: never reused
+        # ids of shared entries, alive as long as the ranker: never reused for another entry
+        key = (pointer, dont_know, peer_id, value, *(id(e) if p is None else (id(e), p) for e, p in merged))
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
         if located is None:  # not a question of this catalog: named as it is, never dropped
@@ -153,42 +155,46 @@ class Ranker:
             q = located[0]
             question_id, section, label, text, answer_type = q.id, q.section, q.label, q.text, q.answer.type
             position = self.catalog.position[q.id]
+        waiting = [entry if peers is None else built(WaitingRule, {**entry.__dict__, "peers": list(peers)})
+                   for entry, peers in merged]
         made = built(OpenQuestion, {
             "question_id": question_id, "pointer": pointer, "peer": None if peer is None else peer + 1,
             "peer_id": peer_id, "section": section, "label": label, "text": text, "answer_type": answer_type,
             "dont_know": dont_know, "value": value, "waiting": waiting,
         })
         ranked = (dont_know, -value, position, -1 if peer is None else peer, made)
-        if all(w.peers is None for w in waiting):  # only shared entries: safe to share the question too
-            if len(self._cache) >= self.CACHE_SIZE:
-                self._cache.clear()
-            self._cache[key] = ranked
+        if len(self._cache) >= self.CACHE_SIZE:
+            self._cache.clear()
+        self._cache[key] = ranked
         return ranked
 
 
-def _merged(waits: list[tuple[WaitingRule, int | None]], per_peer_field: bool) -> list[WaitingRule]:
-    """One entry per rule (and outcome), most severe first. A rule waiting on several subjects settles
-    only if it does for each; for a program-level field, the per-peer rules list their peers."""
+_question_of = operator.itemgetter(4)  # of a ranked tuple: (dont_know, -value, position, peer, question)
+
+
+def _merged(waits: list[tuple[WaitingRule, int | None]], per_peer_field: bool,
+            ) -> list[tuple[WaitingRule, tuple[int, ...] | None]]:
+    """One entry per rule (and outcome), most severe first, with the peers (numbered from 1) a per-peer
+    rule waits for when the field is the program's. A rule waiting on several subjects settles only
+    if it does for each."""
     by_rule: dict[tuple[str, str], list[Any]] = {}
     for entry, peer in waits:
         key = (entry.rule_id, entry.outcome)
         found = by_rule.get(key)
         if found is None:
-            by_rule[key] = [entry, [] if peer is not None and not per_peer_field else None]
-            found = by_rule[key]
+            found = by_rule[key] = [entry, [] if peer is not None and not per_peer_field else None]
         elif found[0].settles and not entry.settles:
             found[0] = entry
         if found[1] is not None:
             found[1].append(peer + 1)
-    waiting = [entry if peers is None else entry.model_copy(update={"peers": peers})
-               for entry, peers in by_rule.values()]
-    if len(waiting) > 1:
-        waiting.sort(key=_most_severe)
-    return waiting
+    merged = [(entry, None if peers is None else tuple(peers)) for entry, peers in by_rule.values()]
+    if len(merged) > 1:
+        merged.sort(key=_most_severe_pair)
+    return merged
 
 
-def _most_severe(w: WaitingRule) -> tuple[int, str]:
-    return SEVERITY_RANK[w.severity], w.rule_id
+def _most_severe_pair(pair: tuple[WaitingRule, Any]) -> tuple[int, str]:
+    return SEVERITY_RANK[pair[0].severity], pair[0].rule_id
 
 
 def heading(question: OpenQuestion) -> str:
