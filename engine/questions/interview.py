@@ -56,12 +56,10 @@ class Interview:
         answered = self._answered(draft)
         unknown = set(draft.dont_know)
         real_peers = len(draft.profile.peers) if draft.peers_listed else 0
-        required = [p for p in draft.unanswered_required]
-        askable = {
-            pointer: slot for pointer, slot in slots.items()
-            if pointer not in unknown and pointer not in answered and pointer not in required
-            and _peer_of(pointer) < real_peers
-        }
+        required = list(draft.unanswered_required)
+        not_askable = unknown | answered | set(required)
+        askable = {pointer: slot for pointer, slot in slots.items()
+                   if pointer not in not_askable and _peer_of(pointer) < real_peers}
         peer_ids = [p.id for p in draft.profile.peers] if draft.peers_listed else []
         chosen: list[OpenQuestion] = []
         for pointer in required[:limit]:
@@ -75,7 +73,7 @@ class Interview:
             ruleset_version=self.catalog.ruleset_version,
             complete=draft.complete,
             problems=list(draft.problems),
-            questions=[self._full(q, q.pointer in required) for q in chosen],
+            questions=[self._full(q, i < len(required)) for i, q in enumerate(chosen)],
             progress=self._progress(draft, needs, slots, answered, unknown, required),
         )
 
@@ -114,8 +112,9 @@ class Interview:
                   unknown: set[str], required: list[str]) -> Progress:
         peers = len(draft.profile.peers)  # the stand-in counts as one
         total = len(self.catalog.program_questions) + peers * len(self.catalog.peer_questions)
-        open_pointers = {p for p in slots if p not in unknown and p not in answered} | set(required)
-        critical_high = {p for p in open_pointers if p in required or any(
+        required_set = set(required)
+        open_pointers = {p for p in slots if p not in unknown and p not in answered} | required_set
+        critical_high = {p for p in open_pointers if p in required_set or any(
             entry.severity in CRITICAL_HIGH and entry.outcome == "needs_information" for entry, _ in slots[p][1])}
         return Progress(
             answered=len(answered), dont_know=len(unknown), remaining=len(open_pointers),
