@@ -16,13 +16,19 @@ many peers: what a form asking everything would ask.
 Every walk ends where evaluating the case study itself ends: the same findings and the same
 rules needing information (checked here, and by tests/test_questions_walk.py).
 
+Then what the grouped questions cost an evaluation: each profile of ``make bench``'s two corpora
+is evaluated with and without them, alternately in one process (CPU time of this thread), so
+both see the same machine — on a shared machine, separate runs differ more than the cost.
+
     python -m bench.questions
 """
 
 from __future__ import annotations
 
 import copy
+import gc
 import json
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -156,10 +162,44 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
+def cost(evaluator: Evaluator, profiles: list[Profile], rounds: int = 5) -> tuple[float, float]:
+    """Microseconds of CPU per evaluation without and with the grouped questions."""
+    for p in profiles:
+        evaluator.evaluate(p)
+    gc.collect()
+    rank, skip = evaluator.ranker.rank, lambda *args, **kwargs: []
+    without = with_ = 0.0
+    clock = time.thread_time
+    try:
+        for _ in range(rounds):
+            for p in profiles:
+                evaluator.ranker.rank = skip
+                started = clock()
+                evaluator.evaluate(p)
+                without += clock() - started
+                evaluator.ranker.rank = rank
+                started = clock()
+                evaluator.evaluate(p)
+                with_ += clock() - started
+    finally:
+        evaluator.ranker.rank = rank
+    n = rounds * len(profiles)
+    return without / n * 1e6, with_ / n * 1e6
+
+
 def main() -> None:
+    from bench.run import complete_profiles, corpus
+
     ruleset = load_ruleset()
     evaluator = Evaluator(ruleset, make_engine("interpreter", ruleset))
     print(table([measure(evaluator, path) for path in PROGRAMS]))
+    print()
+    for label, raw in (("varied", corpus()), ("complete", complete_profiles())):
+        profiles = [Profile.model_validate(d) for d in raw]
+        without, with_ = cost(evaluator, profiles)
+        questions = sum(len(evaluator.evaluate(p).questions) for p in profiles) / len(profiles)
+        print(f"{label} corpus ({len(profiles)} profiles, {questions:.1f} questions each): evaluation {without:.0f} us "
+              f"without the grouped questions, {with_:.0f} us with ({with_ / without - 1:+.0%})")
 
 
 if __name__ == "__main__":
