@@ -179,6 +179,12 @@ class SubstituteRole(Labelled):
     community_supervision_officer = "community_supervision_officer", "Community supervision (probation or parole) officer"
 
 
+class PeerTraining(Labelled):
+    trained = "trained", "Trained in peer-support practice"
+    on_the_job = "on_the_job", "Being trained on the job, with a written plan"
+    none = "none", "Not trained in peer-support practice, and no plan"
+
+
 class SupervisorKind(Labelled):
     justice_agency_staff = "justice_agency_staff", "Justice agency staff"
     clinical_professional = "clinical_professional", "A clinical professional"
@@ -248,6 +254,17 @@ class Program(_Strict):
         description="Funding streams; `medicaid` means the program bills Medicaid for peer services.",
         json_schema_extra=_ask("How is the program funded?", "Choose every funding stream. Choose Medicaid only if the program bills Medicaid for peer services."),
     )
+    # schema 1.2
+    secure_funding: bool | None = Field(
+        title="Secure funding for the peer positions", default=None,
+        description="The peer positions have a secure funding source: funding committed beyond the current grant or budget period. Since 1.2.",
+        json_schema_extra=_ask("Is the funding for the peer positions secure beyond the current grant or budget period?"),
+    )
+    peer_led_partnership: bool | None = Field(
+        title="Partnership with a peer-led organisation", default=None,
+        description="The program has a partnership with a peer-led organisation that gives the peers training, support, and peer-specific supervision or mentoring. Since 1.2.",
+        json_schema_extra=_ask("Does the program have a partnership with a peer-led organisation?", "One that gives the peers training, support, and peer-specific supervision or mentoring."),
+    )
 
     unique_lists = field_validator("intercepts", "referral_pathways", "funding")(_unique)
 
@@ -315,6 +332,16 @@ class Peer(_Strict):
         json_schema_extra=_ask("Which kind of state peer credential does this peer hold or work toward?",
                                "Decides which of the state's requirements apply."),
     )
+    peer_support_training: PeerTraining | None = Field(
+        title="Training in peer-support practice", default=None,
+        description="Whether the peer has been trained in peer-support practice (state certification includes it), is being trained on the job under a written plan, or neither. Since 1.2.",
+        json_schema_extra=_ask("Has this peer been trained in peer-support practice?", "State certification includes it; on-the-job training counts when it follows a written plan."),
+    )
+    pay_competitive: bool | None = Field(
+        title="Pay competitive with similar roles", default=None,
+        description="The peer's pay is competitive with other roles that have similar duties and responsibilities. Since 1.2.",
+        json_schema_extra=_ask("Is this peer's pay competitive with other roles that have similar duties?"),
+    )
 
     unique_lists = field_validator("lived_experience", "duties", "other_roles")(_unique)
 
@@ -338,6 +365,9 @@ class Supervision(_Strict):
     supervisor_champions_role: bool | None = Field(title="Supervisor champions the peer role", default=None, description="The supervisor champions peer roles within the agency. Since 1.1.", json_schema_extra=_ask("Does the supervisor champion the peer role within the agency?"))
     supervisor_dual_role: bool | None = Field(title="Supervisor is also a peer's therapist or sponsor", default=None, description="The supervisor also acts as a peer's therapist, diagnostician or sponsor. Since 1.1.", json_schema_extra=_ask("Is the supervisor also a peer's therapist, diagnostician or sponsor?"))
     ethics_discussed: bool | None = Field(title="Ethics and boundaries discussed in supervision", default=None, description="Ethics, boundaries and professionalism are discussed in supervision. Since 1.1.", json_schema_extra=_ask("Are ethics, boundaries and professionalism discussed in supervision?"))
+    # schema 1.2
+    supervisor_roles_documented: bool | None = Field(title="Each supervisor's role written down", default=None, description="Where more than one person supervises the peers, the role of each supervisor is identified in writing. Since 1.2.", json_schema_extra=_ask("Where more than one person supervises the peers, is each supervisor's role written down?"))
+    supervisor_peer_work_experience: bool | None = Field(title="Supportive supervisor has worked as a peer", default=None, description="The supervisor who provides supportive supervision has experience providing peer support services. Since 1.2.", json_schema_extra=_ask("Has the supervisor who gives supportive supervision worked as a peer?"))
 
     unique_lists = field_validator("provided_by", "functions")(_unique)
 
@@ -388,6 +418,12 @@ class Policies(_Strict):
     outcome_measurement: bool | None = _flag("Plan to measure outcomes", "A plan to measure outcomes of peer services.", "1.1", ask="Is there a plan to measure the outcomes of peer services?")
     outcome_instruments: list[OutcomeInstrument] | None = Field(title="Outcome measurement instruments", default=None, max_length=4, description="Instruments used to measure outcomes (BARC-10, RAS, RPI, other). Since 1.1.", json_schema_extra=_ask("Which instruments are used to measure outcomes?", "Choose every one in use."))
     role_described_as_sponsor: bool | None = _flag("Peer described as a 12-step sponsor", "Program documents describe the peer as a 12-step sponsor.", "1.1", ask="Do program documents describe the peer as a 12-step sponsor?")
+    # schema 1.2
+    intimate_relations_prohibited: bool | None = _flag("Written ban on sexual or intimate relationships with participants", "A written policy or code that peers never engage in sexual or intimate relations with the people they serve.", "1.2", ask="Is there a written rule that peers never have sexual or intimate relationships with the people they serve?")
+    recovery_threat_procedure: bool | None = _flag("Procedure when a peer's own recovery is threatened", "A written procedure for when a peer's own recovery is threatened: whom the peer contacts, time off, outside support, and how they return to work.", "1.2", ask="Is there a written procedure for when a peer's own recovery is threatened?", help="Whom the peer contacts, time off, outside support, and how they return to work.")
+    leadership_trained: bool | None = _flag("Senior leadership trained on peer support", "Senior leadership has been trained on the value, outcomes and core practices of peer support.", "1.2", ask="Has senior leadership been trained on the value, outcomes and core practices of peer support?")
+    boundaries_training: bool | None = _flag("Boundaries training for peers", "Peers are trained to recognise when they are becoming too involved or a participant too dependent on them.", "1.2", ask="Are peers trained to notice when they become too involved, or a participant too dependent on them?")
+    peer_client_history_private: bool | None = _flag("A peer's own history as a client kept private", "Where a peer was once a client of the organisation, their earlier records and experience are kept private from coworkers.", "1.2", ask="Where a peer was once a client of the organisation, are their earlier records kept private from coworkers?")
 
     unique_lists = field_validator("outcome_instruments")(_unique)
 
@@ -402,6 +438,9 @@ class Hiring(_Strict):
     posting_names_justice_setting: bool | None = _flag("Job posting names the justice setting", "The job posting says the work is in a criminal-justice agency.", ask="Does the job posting say the work is in a criminal-justice agency?")
     committee_includes_peer_expertise: bool | None = _flag("Hiring committee includes peer expertise", "The hiring committee includes a service recipient or someone who knows peer support.", ask="Does the hiring committee include a service recipient or someone who knows peer support?")
     peers_involved_in_hiring: bool | None = _flag("Peers take part in hiring", "Peers take part in hiring peers.", ask="Do peers take part in hiring peers?")
+    # schema 1.2
+    interview_covers_peer_practice: bool | None = _flag("Interviews ask about peer-support practice", "Interviews ask candidates about their understanding of and training in peer support, and how they would use a peer-support approach in situations the role meets.", "1.2", ask="Do interviews ask candidates about peer-support practice?", help="Their understanding of and training in peer support, and how they would use it in situations the role meets.")
+    reference_checks_disclose_lived_experience: bool | None = _flag("Reference checks reveal the lived-experience requirement", "When checking references, the employer tells referees that the position requires lived experience of a mental health or substance use issue.", "1.2", ask="When checking references, does the employer tell referees that the position requires lived experience?")
 
 
 class Acknowledgement(_Strict):
