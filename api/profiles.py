@@ -2,7 +2,8 @@
 
 The schema (pydantic, engine/profile.py) catches shape, values and what fields say about each
 other; what it cannot know is the loaded ruleset, so an acknowledgement naming a rule that does
-not exist is caught here — a typo in a waiver must not silently leave a risk open.
+not exist is caught here — a typo in a waiver must not silently leave a risk open — and so is a
+"don't know" for a field no rule reads.
 """
 
 from __future__ import annotations

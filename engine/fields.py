@@ -19,6 +19,7 @@ from annotated_types import MaxLen
 from pydantic import BaseModel
 
 from engine.catalog import load_activities
+from engine.profile import added_in
 
 SEPARATOR = " › "
 
@@ -127,7 +128,6 @@ def model_fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
     out: dict[str, FieldInfo] = {}
     for name, info in model.model_fields.items():
         _, nullable, extra = _unwrap(info.annotation)
-        extra_schema = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
         title = info.title or _humanise(name)
         node = node_for(info.annotation, info.metadata)
         if node.noun and title.endswith("s"):  # "Acknowledged risks" → "Acknowledged risk 1"
@@ -135,7 +135,7 @@ def model_fields(model: type[BaseModel]) -> dict[str, FieldInfo]:
         out[name] = FieldInfo(
             name=name, title=title, description=info.description or "",
             node=node, required=info.is_required(), nullable=nullable,
-            since=extra_schema.get("x-since"), bounds=_bounds([*info.metadata, *extra]),
+            since=added_in(info.description), bounds=_bounds([*info.metadata, *extra]),
         )
     return out
 

@@ -201,9 +201,13 @@ def validate(doc: Any, model: type[BaseModel], *, limit: int = MAX_PROBLEMS, bas
 
 
 def unknown_rules(profile: Profile, ruleset: Any, loc: tuple = ()) -> list[dict[str, Any]]:
-    """pydantic-style errors for acknowledgements of rules the ruleset does not have (a typo in
-    a waiver must not leave a risk silently open), with the closest rule ids."""
-    errors = []
+    """pydantic-style errors for what only the ruleset can tell: acknowledgements of rules it does
+    not have (a typo in a waiver must not leave a risk silently open), with the closest rule ids,
+    and "don't know" answers to fields no rule of it reads."""
+    from engine.questions.catalog import dont_know_problems  # the question catalog sits above this module
+
+    errors = [{"type": "not_a_question", "loc": (*loc, "dont_know", i), "input": None, "msg": msg}
+              for i, msg in dont_know_problems(profile.dont_know, ruleset)]
     for i, ack in enumerate(profile.acknowledged or ()):
         if ruleset.rule(ack.rule_id) is not None:
             continue
@@ -425,6 +429,9 @@ def describe(err: dict[str, Any], node: Node, base_pointer: str = "") -> Problem
         closest = ctx.get("closest") or []
         fix = (f"Did you mean {_either([f'{c} ({t})' for c, t in closest])}?" if closest
                else "GET /v1/rules lists the rules.")
+    elif kind == "not_a_question":
+        detail = "names a field no rule reads, so it is not a question that can be answered “don't know”"
+        fix = "Remove it from “dont_know” (GET /v1/questionnaire lists the questions)."
     elif kind in _SIMPLE:
         detail, fix = _SIMPLE[kind]
     return Problem(pointer, where.label, detail, fix, code)

@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from engine.catalog import activity_codes
 from engine.profile import (
-    Hiring, OutcomeInstrument, Policies, Profile,
+    Hiring, OutcomeInstrument, Policies, Profile, added_in,
     Certification, Employer, Funding, HostAgency, LivedExperience, NetworkContact, PayBasis, PeerTraining,
     ReferralPathway, SubstituteRole, SupervisionFrequency, SupervisionFunction, SupervisorKind, USState,
 )
@@ -58,7 +58,7 @@ def _needed_version(model: type, values, needed: str = "1.0") -> str:
         return needed
     for name, value in values.items():
         info = model.model_fields[name]
-        needed = max(needed, (info.json_schema_extra or {}).get("x-since", "1.0"))
+        needed = max(needed, added_in(info.description) or "1.0")
         inner = info.annotation
         for candidate in getattr(inner, "__args__", (inner,)):
             for sub in getattr(candidate, "__args__", (candidate,)):
