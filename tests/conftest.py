@@ -72,6 +72,21 @@ def postgres_url():
         pytest.skip(f"no PostgreSQL here: {exc}")
 
 
+def fields_of(version: str, doc: dict) -> dict:
+    """A profile document without the fields added after schema ``version`` (and declared so)."""
+    from engine.fields import root
+
+    def keep(node, value):
+        if node.kind == "object" and isinstance(value, dict):
+            return {k: keep(node.fields[k].node, v) for k, v in value.items()
+                    if (node.fields[k].since or "1.0") <= version}
+        if node.kind == "list" and isinstance(value, list):
+            return [keep(node.item, v) for v in value]
+        return value
+
+    return keep(root(Profile), {**doc, "schema_version": version})
+
+
 def profile(data: dict) -> Profile:
     return Profile.model_validate(data)
 

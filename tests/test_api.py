@@ -8,7 +8,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-from conftest import BASE_PROFILE, FIXTURES, variant
+from conftest import BASE_PROFILE, FIXTURES, fields_of, variant
 from engine import Profile
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -196,22 +196,11 @@ def test_bad_acknowledgements(client, ack, pointer):
     assert pointer in [e["pointer"] for e in response.json()["errors"]]
 
 
-def _fields_of(version: str, node, doc):
-    """``doc`` without the fields added after ``version``."""
-    if node.kind == "object" and isinstance(doc, dict):
-        return {k: _fields_of(version, node.fields[k].node, v) for k, v in doc.items()
-                if (node.fields[k].since or "1.0") <= version}
-    if node.kind == "list" and isinstance(doc, list):
-        return [_fields_of(version, node.item, v) for v in doc]
-    return doc
-
-
 def test_older_profiles_stay_valid_under_newer_versions(client):
-    from engine.fields import root
     from engine.profile import SCHEMA_VERSIONS
 
     for declared in SCHEMA_VERSIONS:
-        old = _fields_of(declared, root(Profile), {**BASE_PROFILE, "schema_version": declared})
+        old = fields_of(declared, BASE_PROFILE)
         for newer in SCHEMA_VERSIONS[SCHEMA_VERSIONS.index(declared):]:
             assert client.post("/v1/evaluations", json={**old, "schema_version": newer}).status_code == 200
     newest = client.post("/v1/evaluations", json={**BASE_PROFILE, "schema_version": "1.0"})
