@@ -2,7 +2,7 @@
 
 import json
 
-from conftest import BASE_PROFILE, FIXTURES, variant
+from conftest import BASE_PROFILE, FIXTURES, fields_of, variant
 
 PROBLEM = "application/problem+json"
 ADAMS = json.loads((FIXTURES / "programs" / "adams-county-oh.json").read_text())["profile"]
@@ -61,7 +61,7 @@ def test_dont_know_over_http(client):
     body = client.post("/v1/evaluations", json=said).json()
     entry = next(q for q in body["questions"] if q["pointer"] == "/peers/1/duties")
     assert entry["dont_know"] is True and body["questions"][-1] == entry
-    unsaid = {**ADAMS, "program": {k: v for k, v in ADAMS["program"].items() if k != "intercepts"}}
+    unsaid = {**ADAMS, "schema_version": "1.2", "program": {k: v for k, v in ADAMS["program"].items() if k != "intercepts"}}
     for bad, pointer in ((["/program/intercepts"], "/dont_know/0"),  # no rule reads it: not a question
                          (["/peers/0/title"], "/dont_know/0"),  # required
                          (["/peers/0/employer"], "/dont_know")):  # answered
@@ -74,6 +74,6 @@ def test_dont_know_over_http(client):
 
 
 def test_earlier_schema_versions_are_still_accepted(client):
-    for version in ("1.0", "1.1", "1.2"):
-        assert client.post("/v1/evaluations", json={**BASE_PROFILE, "schema_version": version}).status_code == 200
+    for version in ("1.0", "1.1", "1.2"):  # a profile of each version, with that version's fields
+        assert client.post("/v1/evaluations", json=fields_of(version, BASE_PROFILE)).status_code == 200
     assert client.post("/v1/evaluations", json=variant({"/schema_version": "1.3"})).status_code == 422
