@@ -77,9 +77,14 @@ class Ruleset:
     facts: FactBuilder = field(repr=False)
     overrides_file: str | None = None
     overrides: "Overrides | None" = None
+    _by_id: dict[str, CompiledRule] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {r.id: r for r in self.rules})
 
     def rule(self, rule_id: str) -> CompiledRule | None:
-        return next((r for r in self.rules if r.id == rule_id), None)
+        """The rule with this id, or None: a dict lookup (acknowledgements check every id they name)."""
+        return self._by_id.get(rule_id)
 
     def engine_rules(self) -> list[tuple[str, str, dict[str, Any]]]:
         """(engine rule id, scope, condition) for both engines: each rule, plus its applicability test."""
