@@ -29,7 +29,6 @@ in its own virtualenv (``.venv-zen-0.37``, made by ``make bench-peers``) as a wo
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import os
 import statistics
@@ -62,13 +61,7 @@ class PeerCheck:
     """PeerCheck's default engine on a ruleset cut down to ``rule_ids``."""
 
     def __init__(self, full, rule_ids: tuple[str, ...] | None = None):
-        ruleset = full
-        if rule_ids is not None:
-            missing = set(rule_ids) - {r.id for r in full.rules}
-            if missing:
-                raise SystemExit(f"bench.peers: rules {sorted(missing)} are not in rules/")
-            ruleset = dataclasses.replace(full, rules=tuple(r for r in full.rules if r.id in rule_ids))
-        self.ruleset = ruleset
+        self.ruleset = ruleset = full if rule_ids is None else full.only(rule_ids)
         self.evaluator = Evaluator(ruleset, make_engine("interpreter", ruleset))
         self._reports = {}
         for scope in ("program", "peer"):
