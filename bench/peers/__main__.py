@@ -271,7 +271,8 @@ def report(subset: PeerCheck, everything: PeerCheck, peers: list, raw: list[dict
         for kind in ("matching", "decision"):
             key = (label, kind)
             if key in seconds:
-                cells.append(f"{rate(key):>{13 if kind == 'matching' else 19},.0f}{ratio(key):>8.2f}")
+                shown = "" if label.startswith("PeerCheck") else f"{ratio(key):.2f}"
+                cells.append(f"{rate(key):>{13 if kind == 'matching' else 19},.0f}{shown:>8}")
             else:
                 cells.append(f"{'—':>{13 if kind == 'matching' else 19}}{'':>8}")
         print(f"{label:<44}" + "".join(cells))
