@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine import jurisdictions
 from engine.catalog import ActivityCatalog, Classification, StateTable
 from engine.language import FieldType
 from engine.profile import Hiring, Policies, Profile, SupervisionFunction
@@ -44,6 +45,9 @@ VOCABULARY: dict[str, FactField] = {
     "state": _f("string", P, "/program/state", "USPS code of the program's state."),
     "state_in_table": _f("boolean", P, "/program/state", "The sources say something about this state's recovery requirement."),
     "state_recovery_requirement": _f("string", P, "/program/state", "The state's recovery requirement per the state table (absent when the state is not in it)."),
+    "state_researched": _f("boolean", P, "/program/state", "Research beyond the bundled sources found a cited recovery requirement for this state."),
+    "state_sources_conflict": _f("boolean", P, "/program/state", "A newer source disagrees with the bundled tool kit's row for this state."),
+    "state_medicaid_limit_basis": _f("string", P, "/program/state", "`primary` or `secondary`: the basis of a source tying Medicaid-paid peer services in this state to clinical settings; `none` when no source says so."),
     "host_agency": _f("string", P, "/program/host_agency", "Kind of host agency."),
     "referral_pathways": _f("list", P, "/program/referral_pathways", "How participants come to the service."),
     "referral_mandated": _f("boolean", P, "/program/referral_pathways", "Some participants are court-ordered or required by a condition of supervision."),
@@ -80,6 +84,11 @@ VOCABULARY: dict[str, FactField] = {
     "lived_experience": _f("list", R, "/peers/{i}/lived_experience", "Kinds of lived experience."),
     "lived_experience_count": _f("number", R, "/peers/{i}/lived_experience", "How many kinds of lived experience the peer brings."),
     "months_in_recovery": _f("number", R, "/peers/{i}/months_in_recovery", "Months in recovery (sensitive)."),
+    "credential_kind": _f("string", R, "/peers/{i}/credential", "Kind of state credential the peer holds or seeks."),
+    "credential_match": _f("string", R, ("/peers/{i}/credential", "/program/state"), "`offered`: the state's researched credentials include one of the kind the peer holds or seeks; `not_offered`: they do not; `unknown`: the credential is not given or the state has no researched credentials."),
+    "state_required_months": _f("number", R, ("/program/state", "/peers/{i}/credential"), "Months in recovery the state's source requires for the peer's credential (the lowest bar when the credential is not given); absent when no source states a figure."),
+    "state_months_basis": _f("string", R, ("/program/state", "/peers/{i}/credential"), "`primary`, `secondary` or `none`: the basis of the source behind state_required_months."),
+    "recovery_months_short": _f("number", R, ("/peers/{i}/months_in_recovery", "/program/state"), "How many months the peer's time in recovery falls short of the state's stated figure (negative: above it)."),
     "active_caseload": _f("number", R, "/peers/{i}/active_caseload", "Participants assigned."),
     "caseload_per_fte": _f("number", R, ("/peers/{i}/active_caseload", "/peers/{i}/fte"), "Active caseload divided by FTE."),
     "duties": _f("list", R, "/peers/{i}/duties", "Activity codes the peer is expected to do."),
@@ -133,6 +142,8 @@ row = state_rows.get(prog.state._value_)
 f["state_in_table"] = row is not None
 if row is not None:
     f["state_recovery_requirement"] = row.recovery_requirement._value_"""),
+    (("state_researched", "state_sources_conflict", "state_medicaid_limit_basis"),
+     'f.update(PROGRAM_STATE.get(prog.state._value_, NO_RESEARCH))'),
     (("host_agency",), 'if prog.host_agency is not None: f["host_agency"] = prog.host_agency._value_'),
     (("referral_pathways", "mandated_pathways", "referral_mandated"), """
 if prog.referral_pathways is not None:
@@ -200,6 +211,19 @@ if p.lived_experience is not None:
     f["lived_experience"] = [x._value_ for x in p.lived_experience]
     f["lived_experience_count"] = len(p.lived_experience)"""),
     (("months_in_recovery",), 'if p.months_in_recovery is not None: f["months_in_recovery"] = p.months_in_recovery'),
+    (("credential_kind", "credential_match", "state_required_months", "state_months_basis", "recovery_months_short"), """
+kind = p.credential._value_ if p.credential is not None else None
+if kind is not None:
+    f["credential_kind"] = kind
+offered = OFFERED.get((f["state"], kind))
+f["credential_match"] = "unknown" if offered is None else "offered" if offered else "not_offered"
+found = FIGURES.get((f["state"], kind))
+if found is None:
+    f["state_months_basis"] = "none"
+else:
+    f["state_required_months"], f["state_months_basis"] = found
+    if p.months_in_recovery is not None:
+        f["recovery_months_short"] = found[0] - p.months_in_recovery"""),
     (("active_caseload",), 'if p.active_caseload is not None: f["active_caseload"] = p.active_caseload'),
     (("caseload_per_fte",), """
 if p.active_caseload is not None and p.fte is not None:
@@ -258,7 +282,27 @@ class FactBuilder:
         unlawful = {a.code for a in activities.activities if a.unlawful}
         # A duty judged by a dedicated rule (``judged_by``), or unlawful (its own critical rule),
         # is left out of the generic per-classification lists so it is not reported twice.
+        # Per state, what its researched row gives the program fact; per (state, credential kind),
+        # the time-in-recovery figure — decided once here, read per profile.
+        program_state: dict[str, dict[str, Any]] = {}
+        figures: dict[tuple[str, str | None], tuple[int, str] | None] = {}
+        kinds: list[str | None] = [None, "substance_use", "mental_health", "integrated"]
+        for code, row in states.researched.items():
+            medicaid = row.medicaid
+            program_state[code] = {
+                "state_researched": bool(row.recovery_facts()),
+                "state_sources_conflict": bool(row.conflict_with_guidance) and code in states.states,
+                "state_medicaid_limit_basis": row.sources[medicaid.source].basis.value
+                if medicaid is not None and medicaid.clinical_setting_only else "none",
+            }
+            for kind in kinds:
+                found = jurisdictions.figure(row, kind)
+                figures[(code, kind)] = None if found is None else (found.months, found.source.basis.value)
         namespace: dict[str, Any] = {
+            "PROGRAM_STATE": program_state, "FIGURES": figures,
+            "NO_RESEARCH": {"state_researched": False, "state_sources_conflict": False, "state_medicaid_limit_basis": "none"},
+            "OFFERED": {(code, kind): jurisdictions.offered(row, kind)
+                        for code, row in states.researched.items() for kind in kinds},
             "state_rows": dict(states.states), "count": _count, "MANDATED": _MANDATED, "JUSTICE_HOSTS": _JUSTICE_HOSTS,
             "MONTHLY": _MONTHLY, "FUNCTIONS": [x.value for x in SupervisionFunction], "CLASS_LISTS": _CLASS_LISTS,
             "CLASSES": [value for _, _, value in _CLASS_LISTS], "UNLAWFUL": unlawful,
