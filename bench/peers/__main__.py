@@ -100,7 +100,8 @@ class PeerCheck:
         skip = {a.code for a in acts if a.unlawful or a.judged_by}
         return {"unlawful": sorted(a.code for a in acts if a.unlawful),
                 "conflict": sorted(a.code for a in acts if a.classification.value == "conflict" and a.code not in skip),
-                "states": {code: row.recovery_requirement.value for code, row in self.ruleset.states.states.items()}}
+                "states": {code: row.recovery_requirement.value for code, row in self.ruleset.states.states.items()},
+                "researched": sorted(code for code, row in self.ruleset.states.researched.items() if row.recovery_facts())}
 
 
 class InProcess:

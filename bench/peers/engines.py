@@ -9,7 +9,7 @@ Every driver loads its rule source from this folder once and then offers:
 * ``outcomes(answer)`` — the answer as a sorted list of ``[subject, rule id, outcome]``, subject
   -1 for the program and the peer's index otherwise, outcome ``fired`` or ``needs_information``:
   the common form in which the harness compares every engine with PeerCheck;
-* ``constants()`` — the catalog data written into the source (Appendix C lists, state table),
+* ``constants()`` — the catalog data written into the source (Appendix C lists, state tables),
   which the harness checks against rules/catalog/.
 
 This module imports nothing from PeerCheck and nothing outside the standard library but the
@@ -84,7 +84,10 @@ class Zen:
         for row in nodes["state-table"]["content"]["rules"]:
             for code in json.loads(f"[{row['state']}]"):
                 states[code] = json.loads(row["requirement"])
-        return {"unlawful": sorted(lists["unlawful"]), "conflict": sorted(lists["conflict"]), "states": states}
+        researched = [code for row in nodes["researched-states"]["content"]["rules"] if row["researched"] == "true"
+                      for code in json.loads(f"[{row['state']}]")]
+        return {"unlawful": sorted(lists["unlawful"]), "conflict": sorted(lists["conflict"]), "states": states,
+                "researched": sorted(researched)}
 
 
 class Regorus:
@@ -118,7 +121,7 @@ class Regorus:
         get = self._engine.eval_rule
         self._engine.set_input({})
         return {"unlawful": sorted(get("data.peercheck.unlawful")), "conflict": sorted(get("data.peercheck.conflict")),
-                "states": get("data.peercheck.state_requirement")}
+                "states": get("data.peercheck.state_requirement"), "researched": sorted(get("data.peercheck.researched"))}
 
 
 class OpaEval(Regorus):
@@ -135,7 +138,7 @@ class OpaEval(Regorus):
         self.name = f"Rego, opa-eval {self.version}"
         self._policy = opa_eval.OpaEval(str(REGO_SOURCE), query="data.peercheck.result")
         self._catalog = {q: opa_eval.OpaEval(str(REGO_SOURCE), query=f"data.peercheck.{q}")
-                         for q in ("unlawful", "conflict", "state_requirement")}
+                         for q in ("unlawful", "conflict", "state_requirement", "researched")}
 
     def evaluate(self, raw: dict) -> dict:
         return self._policy.evaluate_parsed(json.dumps(raw))
@@ -145,7 +148,8 @@ class OpaEval(Regorus):
 
     def constants(self) -> dict[str, Any]:
         get = {q: e.evaluate_parsed("{}") for q, e in self._catalog.items()}
-        return {"unlawful": sorted(get["unlawful"]), "conflict": sorted(get["conflict"]), "states": get["state_requirement"]}
+        return {"unlawful": sorted(get["unlawful"]), "conflict": sorted(get["conflict"]), "states": get["state_requirement"],
+                "researched": sorted(get["researched"])}
 
 
 class Cel:
@@ -180,7 +184,8 @@ class Cel:
 
     def constants(self) -> dict[str, Any]:
         c = self._constants
-        return {"unlawful": sorted(c["unlawful"]), "conflict": sorted(c["conflict"]), "states": c["state_requirement"]}
+        return {"unlawful": sorted(c["unlawful"]), "conflict": sorted(c["conflict"]), "states": c["state_requirement"],
+                "researched": sorted(c["researched"])}
 
 
 def compose(spec: dict[str, Any]) -> str:

@@ -32,6 +32,13 @@ state_requirement := {
 	"TX": "self_directed",
 }
 
+# States whose researched row (state_requirements.yaml) gives a recovery requirement.
+researched := {
+	"AK", "AL", "AR", "AZ", "CA", "CO", "CT", "DC", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "KS",
+	"KY", "LA", "MA", "MD", "ME", "MI", "MN", "MO", "MS", "MT", "NC", "ND", "NE", "NM", "NV", "NY",
+	"OH", "OK", "OR", "PA", "SC", "TN", "TX", "UT", "WA", "WI", "WV", "WY",
+}
+
 mandated := {"court_ordered", "condition_of_supervision"}
 
 monthly_or_more := {"monthly", "weekly"}
@@ -87,6 +94,8 @@ peer_count := count(input.peers)
 
 state_in_table := program.state in object.keys(state_requirement)
 
+state_researched := program.state in researched
+
 bills_medicaid := any_in3(get(program, "funding"), {"medicaid"})
 
 referral_mandated := any_in3(get(program, "referral_pathways"), mandated)
@@ -106,7 +115,7 @@ program_truth := {
 	# a single peer without monthly contact with an outside peer network (unknown contact counts as none)
 	"PC-STAFFING-001": and3(peer_count == 1, peer_network_monthly != true),
 	# state table
-	"PC-CERT-001": state_in_table == false,
+	"PC-CERT-001": and3(state_in_table == false, state_researched == false),
 	"PC-CERT-002": and3(state_in_table, object.get(state_requirement, program.state, null) == "required_no_length"),
 	# policy booleans
 	"PC-CONFIDENTIALITY-001": eq3(get(policies, "consent_protocol"), false),
@@ -124,8 +133,11 @@ peer_truth(peer) := {
 	"PC-CASELOAD-001": or3(gt3(caseload_per_fte(peer), 30), gt3(get(peer, "active_caseload"), 30)),
 	# Medicaid: an uncertified peer in a program that bills Medicaid
 	"PC-CERT-004": and3(not_certified(peer), bills_medicaid),
-	# state table: months in recovery below 12 where the sources give no figure for the state
-	"PC-CERT-006": and3(state_in_table == false, lt3(get(peer, "months_in_recovery"), 12)),
+	# state table: months in recovery below 12 where neither the sources nor the research give a figure
+	"PC-CERT-006": and3(
+		and3(state_in_table == false, state_researched == false),
+		lt3(get(peer, "months_in_recovery"), 12),
+	),
 	# Appendix C activities
 	"PC-ROLE-001": any_in3(get(peer, "duties"), unlawful),
 	"PC-ROLE-002": any_in3(get(peer, "duties"), conflict),
