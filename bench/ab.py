@@ -37,6 +37,7 @@ import json, sys, time
 root, corpus_path, stages, passes = sys.argv[1], sys.argv[2], sys.argv[3].split(","), int(sys.argv[4])
 sys.path.insert(0, root)
 from engine import Evaluator, Profile, load_ruleset, make_engine
+from bench.run import rate
 assert __import__("engine").__file__.startswith(root), "engine imported from the wrong tree"
 raw = json.load(open(corpus_path))
 started = time.perf_counter(); ruleset = load_ruleset(); load_s = time.perf_counter() - started
@@ -60,13 +61,7 @@ for stage in stages:
     fn, items = work[stage]
     for item in items:
         fn(item)
-    best = float("inf")
-    for _ in range(passes):
-        started = time.perf_counter()
-        for item in items:
-            fn(item)
-        best = min(best, time.perf_counter() - started)
-    out[stage] = best / len(items) * 1e6
+    out[stage] = 1e6 / rate(fn, items, passes)
 print(json.dumps(out))
 """
 

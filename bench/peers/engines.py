@@ -19,6 +19,7 @@ only one engine version (bench/peers/worker.py).
 
 from __future__ import annotations
 
+import importlib
 import json
 from importlib import metadata
 from pathlib import Path
@@ -34,6 +35,14 @@ OUTCOMES = ("fired", "needs_information")
 
 class Unavailable(Exception):
     """The engine's package is not installed here; the message says how to get it."""
+
+
+def _binding(module: str, dist: str):
+    """The engine's Python module, or Unavailable saying which package to install."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise Unavailable(f"{dist} is not installed (pip install {dist})") from exc
 
 
 def _version(dist: str) -> str:
@@ -56,10 +65,7 @@ class Zen:
     dist = "zen-engine"
 
     def __init__(self) -> None:
-        try:
-            import zen
-        except ImportError as exc:
-            raise Unavailable(f"{self.dist} is not installed (pip install {self.dist})") from exc
+        zen = _binding("zen", self.dist)
         self.version = _version(self.dist)
         self.name = f"GoRules ZEN {self.version}"
         self._source = json.loads(ZEN_SOURCE.read_text())
@@ -97,10 +103,7 @@ class Regorus:
     dist = "gordon-to-regorus"
 
     def __init__(self) -> None:
-        try:
-            import regorus
-        except ImportError as exc:
-            raise Unavailable(f"{self.dist} is not installed (pip install {self.dist})") from exc
+        regorus = _binding("regorus", self.dist)
         self.version = _version(self.dist)
         self.name = f"Rego, regorus {self.version}"
         self._engine = regorus.Engine()
@@ -130,10 +133,7 @@ class OpaEval(Regorus):
     dist = "opa-eval"
 
     def __init__(self) -> None:
-        try:
-            import opa_eval
-        except ImportError as exc:
-            raise Unavailable(f"{self.dist} is not installed (pip install {self.dist})") from exc
+        opa_eval = _binding("opa_eval", self.dist)
         self.version = _version(self.dist)
         self.name = f"Rego, opa-eval {self.version}"
         self._policy = opa_eval.OpaEval(str(REGO_SOURCE), query="data.peercheck.result")
@@ -158,10 +158,7 @@ class Cel:
     dist = "common-expression-language"
 
     def __init__(self) -> None:
-        try:
-            import cel
-        except ImportError as exc:
-            raise Unavailable(f"{self.dist} is not installed (pip install {self.dist})") from exc
+        cel = _binding("cel", self.dist)
         import yaml
 
         self.version = _version(self.dist)
