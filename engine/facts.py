@@ -73,6 +73,13 @@ VOCABULARY: dict[str, FactField] = {
     "peers_justice_employed": _f("number", P, "/peers/*/employer", "Peers employed by the justice agency itself (absent if any employer is unknown)."),
     "peers_hourly_without_benefits": _f("number", P, ("/peers/*/pay_basis", "/peers/*/benefits"), "Peers on hourly contracts without benefits (absent if unknown for any peer)."),
     "peers_below_living_wage": _f("number", P, "/peers/*/living_wage", "Peers paid below a living wage (absent if unknown for any peer)."),
+    "peers_pay_not_competitive": _f("number", P, "/peers/*/pay_competitive", "Peers whose pay is not competitive with similar roles (absent if unknown for any peer)."),
+    "peers_peer_run_employed": _f("number", P, "/peers/*/employer", "Peers employed by a peer-run organisation (absent if any employer is unknown and none is)."),
+    "secure_funding": _f("boolean", P, "/program/secure_funding", "The peer positions have a secure funding source."),
+    "peer_led_partnership": _f("boolean", P, "/program/peer_led_partnership", "The program has a partnership with a peer-led organisation."),
+    "supervisor_kinds_count": _f("number", P, "/supervision/provided_by", "How many kinds of supervisor supervise the peers."),
+    "supervisor_roles_documented": _f("boolean", P, "/supervision/supervisor_roles_documented", "Each supervisor's role is written down."),
+    "supervisor_peer_work_experience": _f("boolean", P, "/supervision/supervisor_peer_work_experience", "The supportive supervisor has worked as a peer."),
     # peer
     "peer_title": _f("string", R, "/peers/{i}/title", "The peer's role title."),
     "fte": _f("number", R, "/peers/{i}/fte", "Full-time equivalent."),
@@ -96,20 +103,33 @@ VOCABULARY: dict[str, FactField] = {
     "other_roles_count": _f("number", R, "/peers/{i}/other_roles", "Number of substitute roles."),
     "transport_allowed": _f("boolean", R, "/peers/{i}/employer_policies/transport_allowed", "Employer allows transport."),
     "solo_home_visits_allowed": _f("boolean", R, "/peers/{i}/employer_policies/solo_home_visits_allowed", "Employer allows solo home visits."),
+    "peer_training": _f("string", R, ("/peers/{i}/peer_support_training", "/peers/{i}/certification"),
+                        "The peer's training in peer-support practice: 'certified' (certification includes it), else the recorded training."),
+    "pay_competitive": _f("boolean", R, "/peers/{i}/pay_competitive", "The peer's pay is competitive with similar roles."),
 }
 for _cls in Classification:
     VOCABULARY[f"duties_{_cls.value}"] = _f("list", R, "/peers/{i}/duties", f"The peer's duties classified '{_cls.value}' by the activity catalog.")
     VOCABULARY[f"duties_{_cls.value}_count"] = _f("number", R, "/peers/{i}/duties", f"Number of the peer's duties classified '{_cls.value}'.")
 VOCABULARY["duties_unlawful"] = _f("list", R, "/peers/{i}/duties", "The peer's duties the catalog marks unlawful.")
 VOCABULARY["duties_unlawful_count"] = _f("number", R, "/peers/{i}/duties", "Number of unlawful duties.")
+for _group, _what in (("clinical", "clinical work"), ("supervision_task", "community-supervision tasks")):
+    VOCABULARY[f"duties_{_group}"] = _f("list", R, "/peers/{i}/duties", f"The peer's duties classified 'conflict' that are {_what}.")
+    VOCABULARY[f"duties_{_group}_count"] = _f("number", R, "/peers/{i}/duties", f"Number of the peer's duties that are {_what}.")
+VOCABULARY["individual_duties_count"] = _f(
+    "number", R, "/peers/{i}/duties",
+    "Number of the peer's duties done with individual participants (Appendix C's activities with a participant, "
+    "other than leading groups): the work the tool kit's typical caseload range describes.")
 
 for _name, _field in Policies.model_fields.items():
     _kind = "list" if _name == "outcome_instruments" else "boolean"
     VOCABULARY[f"policy_{_name}"] = _f(_kind, P, f"/policies/{_name}", _field.description or _name)
 for _name, _field in Hiring.model_fields.items():
     VOCABULARY[f"hiring_{_name}"] = _f("boolean", P, f"/hiring/{_name}", _field.description or _name)
+VOCABULARY["policy_outcome_instruments_count"] = _f("number", P, "/policies/outcome_instruments", "How many outcome instruments are recorded.")
 
 _CLASS_LISTS = [(f"duties_{c.value}", f"duties_{c.value}_count", c.value) for c in Classification]
+_CONFLICT_GROUPS = ("clinical", "supervision_task")
+_PARTICIPANT_TABLES = ("participant_engagement", "participant_services", "table_2")
 
 FIELD_TYPES: dict[str, dict[str, FieldType]] = {
     "program": {name: f.type for name, f in VOCABULARY.items() if f.scope == P},
@@ -169,6 +189,13 @@ count(f, "peers_hourly_without_benefits",
        for x in peers])"""),
     (("peers_below_living_wage",), """
 count(f, "peers_below_living_wage", [x.living_wage is False for x in peers], [x.living_wage for x in peers])"""),
+    (("peers_pay_not_competitive",), """
+count(f, "peers_pay_not_competitive", [x.pay_competitive is False for x in peers], [x.pay_competitive for x in peers])"""),
+    (("peers_peer_run_employed",), """
+count(f, "peers_peer_run_employed", [x.employer is not None and x.employer._value_ == "peer_run_organization" for x in peers],
+      [x.employer for x in peers])"""),
+    (("secure_funding",), 'if prog.secure_funding is not None: f["secure_funding"] = prog.secure_funding'),
+    (("peer_led_partnership",), 'if prog.peer_led_partnership is not None: f["peer_led_partnership"] = prog.peer_led_partnership'),
 ]
 _SUPERVISION: list[tuple[tuple[str, ...], str]] = [
     (("supervision_frequency",), 'if sup.frequency is not None: f["supervision_frequency"] = sup.frequency._value_'),
@@ -195,6 +222,12 @@ if sup.peer_network_contact is not None:
         ("supervisor_dual_role", "supervisor_dual_role"),
         ("supervision_ethics_discussed", "ethics_discussed"),
     ]
+] + [
+    (("supervisor_kinds_count",), 'if sup.provided_by is not None: f["supervisor_kinds_count"] = len(sup.provided_by)'),
+    (("supervisor_roles_documented",),
+     'if sup.supervisor_roles_documented is not None: f["supervisor_roles_documented"] = sup.supervisor_roles_documented'),
+    (("supervisor_peer_work_experience",),
+     'if sup.supervisor_peer_work_experience is not None: f["supervisor_peer_work_experience"] = sup.supervisor_peer_work_experience'),
 ]
 _POLICIES = [((f"policy_{name}",), name) for name in Policies.model_fields]
 _HIRING = [((f"hiring_{name}",), name) for name in Hiring.model_fields]
@@ -228,17 +261,26 @@ else:
     (("caseload_per_fte",), """
 if p.active_caseload is not None and p.fte is not None:
     f["caseload_per_fte"] = p.active_caseload / p.fte"""),
-    (("duties",) + tuple(n for names in _CLASS_LISTS for n in names[:2]) + ("duties_unlawful", "duties_unlawful_count"), """
+    (("duties",) + tuple(n for names in _CLASS_LISTS for n in names[:2])
+     + tuple(n for g in _CONFLICT_GROUPS for n in (f"duties_{g}", f"duties_{g}_count"))
+     + ("individual_duties_count", "duties_unlawful", "duties_unlawful_count"), """
 if p.duties is not None:
     duties = list(p.duties)
     f["duties"] = duties
     by_class = {value: [] for value in CLASSES}
+    by_group = {group: [] for group in CONFLICT_GROUPS}
     for duty in duties:
-        if duty not in GENERIC_SKIP:
-            by_class[CLASS_OF[duty]].append(duty)
+        if duty in GENERIC_SKIP:
+            continue
+        group = CONFLICT_GROUP.get(duty)
+        (by_group[group] if group else by_class[CLASS_OF[duty]]).append(duty)
     for list_name, count_name, value in CLASS_LISTS:
         f[list_name] = by_class[value]
         f[count_name] = len(by_class[value])
+    for group, found in by_group.items():
+        f["duties_" + group] = found
+        f["duties_" + group + "_count"] = len(found)
+    f["individual_duties_count"] = sum(1 for d in duties if d in INDIVIDUAL)
     unlawful = [d for d in duties if d in UNLAWFUL]
     f["duties_unlawful"] = unlawful
     f["duties_unlawful_count"] = len(unlawful)"""),
@@ -253,6 +295,12 @@ if p.employer_policies is not None:
         f["transport_allowed"] = p.employer_policies.transport_allowed
     if p.employer_policies.solo_home_visits_allowed is not None:
         f["solo_home_visits_allowed"] = p.employer_policies.solo_home_visits_allowed"""),
+    (("peer_training",), """
+if p.certification is not None and p.certification._value_ == "certified":
+    f["peer_training"] = "certified"
+elif p.peer_support_training is not None:
+    f["peer_training"] = p.peer_support_training._value_"""),
+    (("pay_competitive",), 'if p.pay_competitive is not None: f["pay_competitive"] = p.pay_competitive'),
 ]
 # Always built: what subjects, pointers and message templates read besides the rules' fields.
 ALWAYS = frozenset({"state", "peer_count", "peer_title"})
@@ -308,6 +356,12 @@ class FactBuilder:
             "CLASSES": [value for _, _, value in _CLASS_LISTS], "UNLAWFUL": unlawful,
             "CLASS_OF": {a.code: a.classification.value for a in activities.activities},
             "GENERIC_SKIP": {a.code for a in activities.activities if a.judged_by} | unlawful,
+            # A conflict activity of a conflict group has its own rule (clinical work, supervision tasks).
+            "CONFLICT_GROUP": {a.code: a.conflict_group for a in activities.activities
+                               if a.conflict_group and a.classification == Classification.conflict},
+            "CONFLICT_GROUPS": _CONFLICT_GROUPS,
+            "INDIVIDUAL": {a.code for a in activities.activities
+                           if a.table in _PARTICIPANT_TABLES and not a.group_activity},
         }
         self.source = self._source()
         exec(compile(self.source, "<peercheck:facts>", "exec"), namespace)  # noqa: S102 - fixed recipes, no input
@@ -326,11 +380,15 @@ class FactBuilder:
         lines += [_indented(code, 1) for code in _chosen(_PROGRAM[split:], fields)]
         for attribute, recipes, prefix in (("policies", _POLICIES, "policy_"), ("hiring", _HIRING, "hiring_")):
             chosen = [name for produced, name in recipes if fields.intersection(produced)]
-            if chosen:
+            count = attribute == "policies" and "policy_outcome_instruments_count" in fields
+            if chosen or count:
                 lines += [f"    given = profile.{attribute}", "    if given is not None:"]
                 for name in chosen:
                     value = "[x._value_ for x in v]" if name == "outcome_instruments" else "v"
                     lines += [f"        v = given.{name}", f"        if v is not None: f[{prefix + name!r}] = {value}"]
+                if count:
+                    lines += ["        if given.outcome_instruments is not None:",
+                              '            f["policy_outcome_instruments_count"] = len(given.outcome_instruments)']
         lines += ["    facts = [f]", "    program = f", "    for index, p in enumerate(peers):",
                   "        f = dict(program)", '        f["kind"] = "peer"', '        f["peer_index"] = index']
         lines += [_indented(code, 2) for code in _chosen(_PEER, fields)]
