@@ -79,6 +79,6 @@ def test_subset_ruleset_builds_fewer_fields(ruleset):
     assert {"referral_mandated", "active_caseload"} <= small.facts.fields
     assert len(small.facts.fields) < len(ruleset.facts.fields) / 3
     built = set().union(*small.facts.build(next(profile(d) for _, d in FIXTURE_PROFILES)))
-    assert "policy_consent_protocol" not in built and "duties_conflict" not in built
+    assert "policy_consent_protocol" not in built and "supervision_frequency" not in built
     assert small.version != ruleset.version
     assert small.rule("PC-ROLE-001") is None and small.rule("PC-CASELOAD-001") is not None
