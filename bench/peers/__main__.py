@@ -42,6 +42,7 @@ from typing import Any, Callable
 from bench.peers.engines import DRIVERS, Unavailable
 from bench.run import corpus
 from engine import Evaluator, Profile, load_ruleset, make_engine
+from engine.facts import FactBuilder
 from engine.interpreter import compile_report
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,13 +96,20 @@ class PeerCheck:
                       + [[subject(n.subject), n.rule_id, "needs_information"] for n in decision.needs_information])
 
     def catalog(self) -> dict[str, Any]:
-        """The catalog data the peer sources write out, as PeerCheck loads it."""
-        acts = self.ruleset.activities.activities
-        skip = {a.code for a in acts if a.unlawful or a.judged_by}
-        return {"unlawful": sorted(a.code for a in acts if a.unlawful),
-                "conflict": sorted(a.code for a in acts if a.classification.value == "conflict" and a.code not in skip),
-                "states": {code: row.recovery_requirement.value for code, row in self.ruleset.states.states.items()},
-                "researched": sorted(code for code, row in self.ruleset.states.researched.items() if row.recovery_facts())}
+        """The catalog data the peer sources write out, as PeerCheck's facts classify each activity
+        (a one-peer profile per activity code) and as its state tables hold it."""
+        builder = FactBuilder(self.ruleset.activities, self.ruleset.states)
+        lists: dict[str, list[str]] = {"unlawful": [], "conflict": [], "individual": []}
+        for code in sorted(a.code for a in self.ruleset.activities.activities):
+            fact = builder.build(Profile.model_validate(
+                {"schema_version": "1.1", "program": {"name": "x", "state": "NY"}, "peers": [{"title": "x", "duties": [code]}]}))[1]
+            for name, found in (("unlawful", fact["duties_unlawful"]), ("conflict", fact["duties_conflict"]),
+                                ("individual", fact["individual_duties_count"])):
+                if found:
+                    lists[name].append(code)
+        states = self.ruleset.states
+        return {**lists, "states": {code: row.recovery_requirement.value for code, row in states.states.items()},
+                "researched": sorted(code for code, row in states.researched.items() if row.recovery_facts())}
 
 
 class InProcess:

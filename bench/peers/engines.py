@@ -92,8 +92,8 @@ class Zen:
                 states[code] = json.loads(row["requirement"])
         researched = [code for row in nodes["researched-states"]["content"]["rules"] if row["researched"] == "true"
                       for code in json.loads(f"[{row['state']}]")]
-        return {"unlawful": sorted(lists["unlawful"]), "conflict": sorted(lists["conflict"]), "states": states,
-                "researched": sorted(researched)}
+        return {"unlawful": sorted(lists["unlawful"]), "conflict": sorted(lists["conflict"]),
+                "individual": sorted(lists["individual"]), "states": states, "researched": sorted(researched)}
 
 
 class Regorus:
@@ -124,6 +124,7 @@ class Regorus:
         get = self._engine.eval_rule
         self._engine.set_input({})
         return {"unlawful": sorted(get("data.peercheck.unlawful")), "conflict": sorted(get("data.peercheck.conflict")),
+                "individual": sorted(get("data.peercheck.individual")),
                 "states": get("data.peercheck.state_requirement"), "researched": sorted(get("data.peercheck.researched"))}
 
 
@@ -138,7 +139,7 @@ class OpaEval(Regorus):
         self.name = f"Rego, opa-eval {self.version}"
         self._policy = opa_eval.OpaEval(str(REGO_SOURCE), query="data.peercheck.result")
         self._catalog = {q: opa_eval.OpaEval(str(REGO_SOURCE), query=f"data.peercheck.{q}")
-                         for q in ("unlawful", "conflict", "state_requirement", "researched")}
+                         for q in ("unlawful", "conflict", "individual", "state_requirement", "researched")}
 
     def evaluate(self, raw: dict) -> dict:
         return self._policy.evaluate_parsed(json.dumps(raw))
@@ -148,7 +149,8 @@ class OpaEval(Regorus):
 
     def constants(self) -> dict[str, Any]:
         get = {q: e.evaluate_parsed("{}") for q, e in self._catalog.items()}
-        return {"unlawful": sorted(get["unlawful"]), "conflict": sorted(get["conflict"]), "states": get["state_requirement"],
+        return {"unlawful": sorted(get["unlawful"]), "conflict": sorted(get["conflict"]),
+                "individual": sorted(get["individual"]), "states": get["state_requirement"],
                 "researched": sorted(get["researched"])}
 
 
@@ -181,7 +183,8 @@ class Cel:
 
     def constants(self) -> dict[str, Any]:
         c = self._constants
-        return {"unlawful": sorted(c["unlawful"]), "conflict": sorted(c["conflict"]), "states": c["state_requirement"],
+        return {"unlawful": sorted(c["unlawful"]), "conflict": sorted(c["conflict"]),
+                "individual": sorted(c["individual"]), "states": c["state_requirement"],
                 "researched": sorted(c["researched"])}
 
 

@@ -16,12 +16,25 @@ import rego.v1
 # ---- catalog data (the harness checks these against rules/catalog/ when it loads the policy)
 
 # Appendix C activities marked unlawful, and those classified "conflict" (without the unlawful
-# ones and those a dedicated rule judges: drive_and_wait is PC-ROLE-005's).
-unlawful := {"buy_drugs_or_alcohol"}
+# ones, those a dedicated rule judges and those of a conflict group with its own rule).
+unlawful := {"buy_illegal_drugs"}
 
-conflict := {
-	"administer_drug_test", "complete_paperwork_for_them", "consume_alcohol",
-	"shop_for_them", "suggest_diagnosis_medication", "therapy_session",
+conflict := {"buy_drugs_or_alcohol", "consume_alcohol"}
+
+# Appendix C activities done with an individual participant (the work a caseload measures).
+individual := {
+	"accompany_drug_test", "administer_drug_test", "assess_suicide_risk", "attend_court",
+	"attend_doctor_appointment", "buy_drugs_or_alcohol", "buy_illegal_drugs", "cigarette",
+	"coffee_or_lunch", "complete_paperwork_for_them", "consume_alcohol", "coping_strategies",
+	"deescalate_panic", "document_interactions", "drive_and_wait", "drive_to_appointments",
+	"drop_off_medications", "employment_search", "encourage_reduced_use",
+	"encourage_treatment_adherence", "family_mediation", "family_relationships",
+	"find_treatment_information", "food_bank", "harm_reduction", "help_with_paperwork",
+	"home_visit", "housing_search", "info_to_family", "inform_staff_of_relapse", "jail_visit",
+	"monitor_symptoms_for_team", "personal_experience_diagnosis", "personal_hygiene",
+	"phone_providers_for_them", "phone_providers_with_them", "sexuality", "share_story_with_staff",
+	"shop_for_them", "shop_with_them", "socializing", "speak_up_at_doctor", "spirituality_religion",
+	"stigma_one_on_one", "suggest_diagnosis_medication", "therapy_session", "trauma_abuse",
 }
 
 # The state table: each state the sources name, and its recovery requirement.
@@ -55,17 +68,8 @@ else := null if a == null
 else := null if b == null
 else := true
 
-or3(a, b) := true if a == true
-else := true if b == true
-else := null if a == null
-else := null if b == null
-else := false
-
 eq3(x, value) := null if x == null
 else := x == value
-
-gt3(x, n) := null if x == null
-else := x > n
 
 lt3(x, n) := null if x == null
 else := x < n
@@ -103,9 +107,19 @@ referral_mandated := any_in3(get(program, "referral_pathways"), mandated)
 peer_network_monthly := null if get(supervision, "peer_network_contact") == null
 else := supervision.peer_network_contact in monthly_or_more
 
-caseload_per_fte(peer) := null if get(peer, "active_caseload") == null
-else := null if get(peer, "fte") == null
-else := peer.active_caseload / peer.fte
+# The caseload condition: above 30 per FTE and at most 45 (beyond that another rule speaks), or,
+# with the FTE unknown, a caseload above 30 and at most 45.
+caseload_condition(peer) := null if get(peer, "active_caseload") == null
+else := false if peer.active_caseload > 45
+else := per_fte_in_range(peer.active_caseload / peer.fte) if get(peer, "fte") != null
+else := true if peer.active_caseload > 30
+else := null
+
+per_fte_in_range(x) := true if {
+	x > 30
+	x <= 45
+}
+else := false
 
 # ---- the rules
 
@@ -129,8 +143,8 @@ program_truth := {
 }
 
 peer_truth(peer) := {
-	# caseload per FTE, or the caseload itself, above 30
-	"PC-CASELOAD-001": or3(gt3(caseload_per_fte(peer), 30), gt3(get(peer, "active_caseload"), 30)),
+	# caseload per FTE above the typical range, for a peer who works with individual participants
+	"PC-CASELOAD-001": and3(any_in3(get(peer, "duties"), individual), caseload_condition(peer)),
 	# Medicaid: an uncertified peer in a program that bills Medicaid
 	"PC-CERT-004": and3(not_certified(peer), bills_medicaid),
 	# state table: months in recovery below 12 where neither the sources nor the research give a figure
