@@ -1,7 +1,8 @@
 """The HTTP service: builds the app from settings, loads the ruleset before serving a byte.
 
-``create_app`` raises ``LoadError`` for bad rule data and ``decisionlog.ConfigError`` for a decision
-log that cannot work as configured (a PostgreSQL ``DATABASE_URL`` without psycopg); the module-level ``app`` (what
+``create_app`` raises ``LoadError`` for bad rule data, ``decisionlog.ConfigError`` for a decision
+log that cannot work as configured (a PostgreSQL ``DATABASE_URL`` without psycopg) and
+``DurableUnavailable`` for the durable_rules engine on a Python it does not run on; the module-level ``app`` (what
 ``uvicorn api.main:app`` serves) turns that into one clear message and a failed start, so the
 service never starts half-loaded.
 """
@@ -21,6 +22,7 @@ from api.settings import Settings
 from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
 from decisionlog.group_commit import GroupCommit
 from engine import Evaluator, LoadError, load_ruleset, make_engine
+from engine.durable_engine import DurableUnavailable
 
 DESCRIPTION = """
 PeerCheck checks a peer recovery support program in a justice setting (jail, court, probation,
@@ -107,7 +109,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _serve() -> FastAPI:
     try:
         return create_app()
-    except (LoadError, ConfigError) as exc:
+    except (LoadError, ConfigError, DurableUnavailable) as exc:
         raise SystemExit(f"PeerCheck did not start: {exc}") from None
 
 
