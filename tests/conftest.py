@@ -18,6 +18,10 @@ import pytest
 from engine import Evaluator, Profile, load_ruleset, make_engine
 from engine.durable_engine import unavailable_reason
 
+# The warning budget (a run with more than a handful of warnings fails) and pytester, which its
+# own test uses.
+pytest_plugins = ["pytester", "warning_budget"]
+
 # Decision logs written by tests go to a scratch folder, never to ./data in the work tree. Set
 # before anything imports api.main (whose module-level app reads the settings).
 os.environ.setdefault("PEERCHECK_DATA_DIR", tempfile.mkdtemp(prefix="peercheck-test-data-"))
