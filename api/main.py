@@ -18,7 +18,7 @@ from api import problems
 from api.guards import KeyGuard, StrictJSON
 from api.deps import Service
 from api.logs import RequestLog, configure, log
-from api.routes import catalog, cds, evaluations, health, pages, rules
+from api.routes import catalog, cds, evaluations, health, home, pages, rules
 from api.settings import Settings
 from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
 from decisionlog.group_commit import GroupCommit
@@ -104,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cds.router)
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(home.router)
     # Innermost first: strict JSON and size checks, then keys and rate limits, then the request log.
     app.add_middleware(StrictJSON, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit)
