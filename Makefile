@@ -16,7 +16,7 @@ HOST ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: run test browser e2e fuzz load install serve-install openapi bench clean
+.PHONY: run test browser e2e fuzz load install serve-install which-python openapi bench clean
 
 $(BIN)/python:
 	@if [ -z "$(PY)" ]; then \
@@ -25,6 +25,10 @@ $(BIN)/python:
 	  exit 1; fi
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
+
+# The interpreter PYTHON resolves to, or nothing: make -s which-python PYTHON=python3.13
+which-python:
+	@echo $(PY)
 
 # Two install stamps: what serving needs (make run, the peercheck command), and that plus the test
 # tools (make test, make install). Each is redone when pyproject.toml changes.
