@@ -35,10 +35,15 @@ def _newest_python() -> str:
     return resolved
 
 
+# make passes its command-line variables (make test VENV=.venv313) to what it runs as environment
+# variables; a newcomer's shell has none of them.
+MAKE_VARIABLES = {"PYTHON", "VENV", "PORT", "HOST"}
+
+
 def _clean_env(**extra: str) -> dict[str, str]:
     """This environment without the test run's own settings and virtualenv: a newcomer's shell."""
     drop = ("PEERCHECK_", "VIRTUAL_ENV", "PYTHONPATH", "DATABASE_URL", "PYTEST_", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(drop)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(drop) and k not in MAKE_VARIABLES}
     env["PATH"] = os.pathsep.join(p for p in env.get("PATH", "").split(os.pathsep)
                                   if not p.startswith(str(ROOT / ".venv")))
     return {**env, **extra}
