@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -31,8 +32,8 @@ FIXTURES = ROOT / "fixtures"
 BASE_PROFILE = json.loads((FIXTURES / "base.json").read_text())
 ENGINE_NAMES = ("interpreter", "durable_rules")
 DURABLE_MISSING = unavailable_reason()  # None where durable_rules imports (Python 3.11, 3.12)
-ENGINE_SKIP = ("durable_rules cannot run here, so its tests and the comparisons of the two engines are skipped "
-               f"and only the interpreter is tested: {DURABLE_MISSING}")
+ENGINE_SKIP = (f"durable_rules does not run on Python {'.'.join(map(str, sys.version_info[:2]))}: its tests and the "
+               "comparisons of the two engines skip; the interpreter is tested alone")
 AVAILABLE_ENGINES = tuple(name for name in ENGINE_NAMES if name != "durable_rules" or DURABLE_MISSING is None)
 
 
@@ -42,16 +43,27 @@ def require_engine(name: str) -> None:
         pytest.skip(ENGINE_SKIP)
 
 
+def _engine_skip(report) -> bool:
+    return report.skipped and isinstance(report.longrepr, tuple) and report.longrepr[2].endswith(ENGINE_SKIP)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """pytest reports a skip at the skipped test's own line, so -ra would list the one reason once per
+    test function; placed at require_engine instead, the summary holds it on one line."""
+    report = yield
+    if _engine_skip(report):
+        report.longrepr = (__file__, require_engine.__code__.co_firstlineno, report.longrepr[2])
+    return report
+
+
 def pytest_terminal_summary(terminalreporter):
     if DURABLE_MISSING is None:
         return
-    skipped = sum(1 for report in terminalreporter.stats.get("skipped", [])
-                  if isinstance(report.longrepr, tuple) and report.longrepr[2].endswith(ENGINE_SKIP))
+    skipped = sum(1 for report in terminalreporter.stats.get("skipped", []) if _engine_skip(report))
     terminalreporter.write_line(
-        f"Engines: the interpreter only. {skipped} tests of durable_rules or of the two engines' agreement "
-        f"were skipped; the differential tests ran on one engine, so compared nothing. {DURABLE_MISSING}",
-        yellow=True,
-    )
+        f"Engines: the interpreter only; {skipped} tests of durable_rules, or comparing it with the interpreter, "
+        f"skipped. Why: {DURABLE_MISSING}", yellow=True)
 
 
 def variant(set_map: dict | None) -> dict:
