@@ -61,9 +61,8 @@ def pytest_terminal_summary(terminalreporter):
     if DURABLE_MISSING is None:
         return
     skipped = sum(1 for report in terminalreporter.stats.get("skipped", []) if _engine_skip(report))
-    terminalreporter.write_line(
-        f"Engines: the interpreter only; {skipped} tests of durable_rules, or comparing it with the interpreter, "
-        f"skipped. Why: {DURABLE_MISSING}", yellow=True)
+    counted = f"; {skipped} tests of durable_rules, or comparing it with the interpreter, skipped" if skipped else ""
+    terminalreporter.write_line(f"Engines: the interpreter only{counted}. Why: {DURABLE_MISSING}", yellow=True)
 
 
 def variant(set_map: dict | None) -> dict:
