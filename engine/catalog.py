@@ -1,7 +1,10 @@
 """Reference data the rules lean on: the Appendix C activity catalog and the state table.
 
-Both live as YAML under ``rules/catalog/`` and are validated here with ``extra="forbid"``
-models, so a typo in a data file stops start-up with the file and field named.
+All live as YAML under ``rules/catalog/`` and are validated here with ``extra="forbid"``
+models, so a typo in a data file stops start-up with the file and field named. The state table
+has two parts: ``states.yaml``, the rows the bundled sources support (quoted, ``guidance``), and
+``state_requirements.yaml``, researched facts from state boards and statutes — every fact typed,
+tied to a source with its address, date and basis, and never a figure without one.
 """
 
 from __future__ import annotations
@@ -9,14 +12,15 @@ from __future__ import annotations
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 ACTIVITIES_FILE = RULES_DIR / "catalog" / "activities.yaml"
 STATES_FILE = RULES_DIR / "catalog" / "states.yaml"
+REQUIREMENTS_FILE_NAME = "state_requirements.yaml"
 
 
 class LoadError(RuntimeError):
@@ -78,10 +82,152 @@ class StateDefault(_Data):
     citation: Citation
 
 
+# --- researched facts (state_requirements.yaml) -------------------------------------------------
+
+Day = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+StatedDate = Annotated[str, StringConstraints(pattern=r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$")]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=600)]
+
+
+class SourceBasis(StrEnum):
+    primary = "primary"  # the certifying body's or the state's own text
+    secondary = "secondary"  # a third party's compilation
+
+
+class StateSource(_Data):
+    """Where a fact comes from: an address as stored, who published it, and its dates."""
+
+    url: Annotated[str, StringConstraints(pattern=r"^https?://[^\s]+$")] = Field(description="The address as stored.")
+    publisher: Text = Field(description="Who published it (for a secondary source: whose compilation).")
+    title: Text
+    basis: SourceBasis
+    stated: StatedDate | None = Field(default=None, description="The date the source itself gives (YYYY, YYYY-MM or YYYY-MM-DD).")
+    consulted: Day = Field(description="The day the stored copy was read.")
+    note: Text | None = Field(default=None, description="E.g. that the text is a copy hosted elsewhere.")
+
+    @property
+    def as_of(self) -> str:
+        """The date a reader should see: the source's own date, else the day it was consulted."""
+        return self.stated or self.consulted
+
+
+class _Fact(_Data):
+    source: str = Field(description="Key of the row's source this fact comes from.")
+    note: Text | None = Field(default=None, description="The fact in a few words of PeerCheck's own.")
+
+
+class Requirement(StrEnum):
+    months = "months"
+    required_no_length = "required_no_length"
+    not_required = "not_required"
+    recommended = "recommended"
+    self_directed = "self_directed"
+
+
+class RecoveryFact(_Fact):
+    requirement: Requirement
+    months: int | None = Field(default=None, ge=1, le=120, description="Minimum months in recovery; only with `months`.")
+    disagreeing: list[str] = Field(default_factory=list, description="Keys of sources that state something else (the note says what).")
+
+    @model_validator(mode="after")
+    def months_iff_months(self) -> "RecoveryFact":
+        if (self.requirement == Requirement.months) != (self.months is not None):
+            raise ValueError("give `months` exactly when the requirement is `months`")
+        return self
+
+
+class HoursFact(_Fact):
+    hours: int = Field(ge=1, le=10000)
+
+
+class RequiredFact(_Fact):
+    required: bool
+
+
+class CredentialKind(StrEnum):
+    substance_use = "substance_use"
+    mental_health = "mental_health"
+    integrated = "integrated"
+
+
+class StateCredential(_Data):
+    name: Text
+    body: Text = Field(description="The certifying body.")
+    source: str | None = Field(default=None, description="Key of a source naming the credential and its body, where no fact below does.")
+    kind: CredentialKind
+    recovery: RecoveryFact | None = None
+    training_hours: HoursFact | None = None
+    supervised_hours: HoursFact | None = Field(default=None, description="Supervised or documented work hours.")
+    exam: RequiredFact | None = None
+    lived_experience_attestation: RequiredFact | None = None
+    required_to_practise: RequiredFact | None = Field(default=None, description="Paid peer work needs this credential (a licence or certificate law).")
+    note: Text | None = None
+
+    def facts(self) -> list[tuple[str, _Fact]]:
+        named = ("recovery", "training_hours", "supervised_hours", "exam", "lived_experience_attestation", "required_to_practise")
+        return [(name, fact) for name in named if (fact := getattr(self, name)) is not None]
+
+
+class MedicaidFact(_Fact):
+    pays: bool = Field(description="The state's Medicaid pays for peer services (per the source).")
+    covers: list[Literal["mental_health", "substance_use"]] | None = Field(default=None, description="Which peer services it pays for, where the source says.")
+    clinical_setting_only: bool = Field(default=False, description="The source ties Medicaid-paid peer services to clinical programs or licensed providers.")
+
+
+class CertificationFact(_Fact):
+    exists: bool
+
+
+class ResearchedRow(_Data):
+    """What was found for one jurisdiction beyond the bundled sources."""
+
+    name: Text
+    sources: dict[str, StateSource] = Field(min_length=1)
+    credentials: list[StateCredential] = Field(default_factory=list)
+    medicaid: MedicaidFact | None = None
+    certification: CertificationFact | None = None
+    conflict_with_guidance: Text | None = Field(default=None, description="How a newer source disagrees with the tool kit's row.")
+    searched: list[Text] = Field(default_factory=list, description="Where PeerCheck looked when a fact was not found.")
+    consulted_only: list[str] = Field(default_factory=list, description="Keys of sources read for context (a search, a proposal) that give no fact.")
+
+    @model_validator(mode="after")
+    def facts_have_sources(self) -> "ResearchedRow":
+        if not self.recovery_facts() and not self.searched:
+            raise ValueError("a row without a recovery fact must say what was searched (`searched`)")
+        for i, credential in enumerate(self.credentials):
+            if not credential.facts() and credential.source is None:
+                raise ValueError(f"credentials[{i}] ({credential.name}): name a source for it (`source`) or give a fact")
+        facts = [(f"credentials[{i}].{name}", fact) for i, c in enumerate(self.credentials) for name, fact in c.facts()]
+        facts += [(name, fact) for name in ("medicaid", "certification") if (fact := getattr(self, name)) is not None]
+        for where, fact in facts:
+            if fact.source not in self.sources:
+                raise ValueError(f"{where}: source {fact.source!r} is not among this row's sources {sorted(self.sources)}")
+        used = {fact.source for _, fact in facts} | set(self.consulted_only)
+        used |= {c.source for c in self.credentials if c.source} | {k for c in self.credentials if c.recovery for k in c.recovery.disagreeing}
+        unknown = sorted(used - set(self.sources))
+        if unknown:
+            raise ValueError(f"unknown source keys {unknown} (known: {sorted(self.sources)})")
+        unused = sorted(set(self.sources) - used)
+        if unused:
+            raise ValueError(f"sources never used by a fact: {unused}")
+        return self
+
+    def recovery_facts(self) -> list[tuple[StateCredential, RecoveryFact]]:
+        return [(c, c.recovery) for c in self.credentials if c.recovery is not None]
+
+
+class ResearchTable(_Data):
+    consulted_default: Day
+    not_researched: dict[str, Text] = Field(default_factory=dict, description="Jurisdictions with no row, and why.")
+    jurisdictions: dict[str, ResearchedRow]
+
+
 class StateTable(_Data):
     as_of_default: str
     default: StateDefault
     states: dict[str, StateRow]
+    researched: dict[str, ResearchedRow] = Field(default_factory=dict)
+    not_researched: dict[str, str] = Field(default_factory=dict)
 
 
 def read_yaml(path: Path) -> object:
@@ -113,8 +259,15 @@ def load_activities(path: Path = ACTIVITIES_FILE) -> ActivityCatalog:
     return catalog
 
 
-def load_states(path: Path = STATES_FILE) -> StateTable:
-    return parse(StateTable, read_yaml(path), path)
+def load_states(path: Path = STATES_FILE, requirements: Path | None = None) -> StateTable:
+    """The guidance rows, plus the researched facts of ``state_requirements.yaml`` beside them
+    (a rules folder without that file simply has no researched rows)."""
+    table: StateTable = parse(StateTable, read_yaml(path), path)
+    requirements = requirements or path.parent / REQUIREMENTS_FILE_NAME
+    if not requirements.exists():
+        return table
+    research: ResearchTable = parse(ResearchTable, read_yaml(requirements), requirements)
+    return table.model_copy(update={"researched": research.jurisdictions, "not_researched": research.not_researched})
 
 
 @lru_cache(maxsize=1)

@@ -18,6 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine.catalog import Citation
 from engine.facts import VOCABULARY
 from engine.interpreter import compile_report
+from engine.jurisdictions import TEMPLATE_NAMES as STATE_TEMPLATE_NAMES
+from engine.jurisdictions import template_values
 from engine.profile import Profile
 from engine.ruleset import LABELLED_LISTS, CompiledRule, Ruleset
 from engine.spec import SEVERITY_RANK, FiveP, Severity
@@ -172,6 +174,7 @@ class Evaluator:
         self._labels = {a.code: a.label for a in ruleset.activities.activities}
         self._position = {rule.id: i for i, rule in enumerate(ruleset.rules)}
         self._labelled = {rule.id: _labelled_lists(rule) for rule in ruleset.rules}
+        self._state_named = {rule.id: _template_names(rule) & STATE_TEMPLATE_NAMES for rule in ruleset.rules}
         self._report: dict[str, tuple[list[tuple[CompiledRule, int]], Any]] = {}
         for scope in ("program", "peer"):
             in_scope = [r for r in ruleset.rules if r.spec.scope == scope]
@@ -336,7 +339,10 @@ class Evaluator:
         extras = dict(rule.params)
         extras["peer_label"] = _peer_label(fact, subject)
         row = self.ruleset.states.states.get(fact["state"])
-        extras["state_name"] = row.name if row else fact["state"]
+        researched = self.ruleset.states.researched.get(fact["state"])
+        extras["state_name"] = row.name if row else researched.name if researched else fact["state"]
+        if self._state_named[rule.id]:
+            extras.update(template_values(self.ruleset.states, fact["state"], fact.get("credential_kind")))
         for name in self._labelled[rule.id]:
             if name in fact:
                 extras[f"{name}_labels"] = "; ".join(self._labels.get(c, c) for c in fact[name]) or "none"
@@ -424,10 +430,15 @@ class _Subjects:
 _first_two = operator.itemgetter(0, 1)
 
 
+def _template_names(rule: CompiledRule) -> set[str]:
+    """Every name the rule's message or remediation template uses."""
+    return {field for template in (rule.spec.message, rule.spec.remediation)
+            for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
 def _labelled_lists(rule: CompiledRule) -> list[str]:
     """The duty lists whose ``<list>_labels`` the rule's message or remediation names."""
-    named = {field for template in (rule.spec.message, rule.spec.remediation)
-             for _, field, _, _ in string.Formatter().parse(template) if field}
+    named = _template_names(rule)
     return [name for name in sorted(LABELLED_LISTS) if f"{name}_labels" in named]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from engine import jurisdictions
 from engine.catalog import ActivityCatalog, Classification, StateTable
 from engine.language import FieldType
 from engine.profile import Hiring, Policies, Profile, SupervisionFunction
@@ -44,6 +45,9 @@ VOCABULARY: dict[str, FactField] = {
     "state": _f("string", P, "/program/state", "USPS code of the program's state."),
     "state_in_table": _f("boolean", P, "/program/state", "The sources say something about this state's recovery requirement."),
     "state_recovery_requirement": _f("string", P, "/program/state", "The state's recovery requirement per the state table (absent when the state is not in it)."),
+    "state_researched": _f("boolean", P, "/program/state", "Research beyond the bundled sources found a cited recovery requirement for this state."),
+    "state_sources_conflict": _f("boolean", P, "/program/state", "A newer source disagrees with the bundled tool kit's row for this state."),
+    "state_medicaid_limit_basis": _f("string", P, "/program/state", "`primary` or `secondary`: the basis of a source tying Medicaid-paid peer services in this state to clinical settings; `none` when no source says so."),
     "host_agency": _f("string", P, "/program/host_agency", "Kind of host agency."),
     "referral_pathways": _f("list", P, "/program/referral_pathways", "How participants come to the service."),
     "referral_mandated": _f("boolean", P, "/program/referral_pathways", "Some participants are court-ordered or required by a condition of supervision."),
@@ -80,6 +84,11 @@ VOCABULARY: dict[str, FactField] = {
     "lived_experience": _f("list", R, "/peers/{i}/lived_experience", "Kinds of lived experience."),
     "lived_experience_count": _f("number", R, "/peers/{i}/lived_experience", "How many kinds of lived experience the peer brings."),
     "months_in_recovery": _f("number", R, "/peers/{i}/months_in_recovery", "Months in recovery (sensitive)."),
+    "credential_kind": _f("string", R, "/peers/{i}/credential", "Kind of state credential the peer holds or seeks."),
+    "credential_match": _f("string", R, ("/peers/{i}/credential", "/program/state"), "`offered`: the state's researched credentials include one of the kind the peer holds or seeks; `not_offered`: they do not; `unknown`: the credential is not given or the state has no researched credentials."),
+    "state_required_months": _f("number", R, ("/program/state", "/peers/{i}/credential"), "Months in recovery the state's source requires for the peer's credential (the lowest bar when the credential is not given); absent when no source states a figure."),
+    "state_months_basis": _f("string", R, ("/program/state", "/peers/{i}/credential"), "`primary`, `secondary` or `none`: the basis of the source behind state_required_months."),
+    "recovery_months_short": _f("number", R, ("/peers/{i}/months_in_recovery", "/program/state"), "How many months the peer's time in recovery falls short of the state's stated figure (negative: above it)."),
     "active_caseload": _f("number", R, "/peers/{i}/active_caseload", "Participants assigned."),
     "caseload_per_fte": _f("number", R, ("/peers/{i}/active_caseload", "/peers/{i}/fte"), "Active caseload divided by FTE."),
     "duties": _f("list", R, "/peers/{i}/duties", "Activity codes the peer is expected to do."),
@@ -136,6 +145,25 @@ class FactBuilder:
         # is left out of the generic per-classification lists so it is not reported twice.
         self._generic_skip = {a.code for a in activities.activities if a.judged_by} | self._unlawful
         self._states = states
+        # Per state, what its researched row gives the program fact; per (state, credential kind),
+        # the time-in-recovery figure — decided once here, read per profile.
+        self._program_state: dict[str, dict[str, Any]] = {}
+        self._figures: dict[tuple[str, str | None], tuple[int, str] | None] = {}
+        kinds: list[str | None] = [None, "substance_use", "mental_health", "integrated"]
+        for code, row in states.researched.items():
+            medicaid = row.medicaid
+            self._program_state[code] = {
+                "state_researched": bool(row.recovery_facts()),
+                "state_sources_conflict": bool(row.conflict_with_guidance) and code in states.states,
+                "state_medicaid_limit_basis": row.sources[medicaid.source].basis.value
+                if medicaid is not None and medicaid.clinical_setting_only else "none",
+            }
+            for kind in kinds:
+                found = jurisdictions.figure(row, kind)
+                self._figures[(code, kind)] = None if found is None else (found.months, found.source.basis.value)
+        self._offered = {(code, kind): jurisdictions.offered(row, kind)
+                         for code, row in states.researched.items() for kind in kinds}
+        self._no_research = {"state_researched": False, "state_sources_conflict": False, "state_medicaid_limit_basis": "none"}
 
     def build(self, profile: Profile) -> list[dict[str, Any]]:
         program = self._program_fact(profile)
@@ -156,6 +184,7 @@ class FactBuilder:
         fact["state_in_table"] = row is not None
         if row is not None:
             fact["state_recovery_requirement"] = row.recovery_requirement.value
+        fact.update(self._program_state.get(prog.state.value, self._no_research))
         _put(fact, "host_agency", prog.host_agency and prog.host_agency.value)
         if prog.referral_pathways is not None:
             pathways = [p.value for p in prog.referral_pathways]
@@ -220,6 +249,17 @@ class FactBuilder:
             fact["lived_experience"] = [x.value for x in peer.lived_experience]
             fact["lived_experience_count"] = len(peer.lived_experience)
         _put(fact, "months_in_recovery", peer.months_in_recovery)
+        kind = peer.credential and peer.credential.value
+        _put(fact, "credential_kind", kind)
+        offered = self._offered.get((fact["state"], kind))
+        fact["credential_match"] = "unknown" if offered is None else "offered" if offered else "not_offered"
+        found = self._figures.get((fact["state"], kind))
+        if found is None:
+            fact["state_months_basis"] = "none"
+        else:
+            fact["state_required_months"], fact["state_months_basis"] = found
+            if peer.months_in_recovery is not None:
+                fact["recovery_months_short"] = found[0] - peer.months_in_recovery
         _put(fact, "active_caseload", peer.active_caseload)
         if peer.active_caseload is not None and peer.fte is not None:
             fact["caseload_per_fte"] = peer.active_caseload / peer.fte

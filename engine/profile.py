@@ -249,6 +249,14 @@ class EmployerPolicies(_Strict):
     solo_home_visits_allowed: bool | None = Field(title="Employer allows home visits without other staff", default=None, description="The employer lets the peer visit participants' homes without an officer or other staff member.")
 
 
+class Credential(Labelled):
+    """Kinds of state peer credential; the same codes as the state table's credential kinds."""
+
+    substance_use = "substance_use", "Substance-use credential (recovery coach, peer recovery specialist)"
+    mental_health = "mental_health", "Mental-health peer specialist credential"
+    integrated = "integrated", "One credential for both substance use and mental health"
+
+
 class Peer(_Strict):
     """One peer support worker (or one planned position)."""
 
@@ -284,6 +292,13 @@ class Peer(_Strict):
         description="Other roles the peer is also used for. Use an empty list for none.",
     )
     employer_policies: EmployerPolicies | None = Field(title="Employer's policies", default=None, description="What the employer's policies allow.")
+    # schema 1.2
+    credential: Credential | None = Field(
+        default=None, title="State credential held or sought",
+        description="Which kind of state peer credential the peer holds or is working toward: `substance_use` "
+        "(recovery coach, peer recovery specialist), `mental_health` (mental-health peer specialist) or `integrated` "
+        "(one credential for both). Decides which of the state's stated requirements apply; unknown if absent. Since 1.2.",
+    )
 
     unique_lists = field_validator("lived_experience", "duties", "other_roles")(_unique)
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from engine.catalog import (
     ACTIVITIES_FILE,
     Classification,
+    ResearchedRow,
     StateRow,
     RULES_DIR,
     STATES_FILE,
@@ -33,13 +34,14 @@ from engine.catalog import (
 )
 from engine.facts import FIELD_TYPES, VOCABULARY, FactBuilder
 from engine.interpreter import compile_certainly_false, compile_condition
+from engine.jurisdictions import TEMPLATE_NAMES as STATE_TEMPLATE_NAMES
 from engine.profile import USState
 from engine.language import ConditionError, check, referenced_fields, substitute_params
 from engine.sources import SOURCES_DIR, SourceLibrary
 from engine.spec import RuleSpec
 
 # Names a message template may use besides fact fields and parameters.
-TEMPLATE_EXTRAS = {"peer_label", "state_name"}
+TEMPLATE_EXTRAS = {"peer_label", "state_name"} | STATE_TEMPLATE_NAMES
 LABELLED_LISTS = {name for name in VOCABULARY if name.startswith("duties")} - {
     n for n in VOCABULARY if n.endswith("_count")
 }
@@ -116,6 +118,8 @@ class Overrides(BaseModel):
     description: str = Field(min_length=3, description="What this file is for, e.g. 'Ohio DRC caseload policy, 2026'.")
     parameters: dict[str, dict[str, int | float | str | bool]] = Field(default_factory=dict, description="rule id -> parameter -> value")
     states: dict[str, StateRow] = Field(default_factory=dict, description="USPS code -> row (replaces or adds)")
+    state_requirements: dict[str, ResearchedRow] = Field(
+        default_factory=dict, description="USPS code -> researched row, in the shape of state_requirements.yaml (replaces or adds)")
     activities: dict[str, ActivityOverride] = Field(default_factory=dict, description="activity code -> classification")
 
 
@@ -144,6 +148,7 @@ def load_ruleset(
         [states.default.citation] + [r.citation for r in states.states.values() if r.citation],
         sources,
     )
+    _check_codes(states_file.parent / "state_requirements.yaml", [*states.researched, *states.not_researched])
 
     compiled: list[CompiledRule] = []
     seen: dict[str, Path] = {}
@@ -180,6 +185,7 @@ def _apply_overrides(overrides: "Overrides", path: Path, activities: ActivityCat
     unknown = sorted(set(overrides.activities) - codes)
     if unknown:
         raise LoadError(f"{path}: unknown activity code(s) {unknown}")
+    _check_codes(path, overrides.state_requirements)
     for code, row in overrides.states.items():
         if code not in USState.__members__:
             raise LoadError(f"{path}: states: {code!r} is not a USPS state code")
@@ -194,8 +200,15 @@ def _apply_overrides(overrides: "Overrides", path: Path, activities: ActivityCat
         if (o := overrides.activities.get(a.code)) else a
         for a in activities.activities
     ])
-    new_states = states.model_copy(update={"states": {**states.states, **overrides.states}})
+    new_states = states.model_copy(update={"states": {**states.states, **overrides.states},
+                                           "researched": {**states.researched, **overrides.state_requirements}})
     return new_activities, new_states
+
+
+def _check_codes(path: Path, codes) -> None:
+    unknown = sorted(code for code in codes if code not in USState.__members__)
+    if unknown:
+        raise LoadError(f"{path}: {unknown} are not USPS state codes")
 
 
 def _check_citations(path: Path, citations, sources: SourceLibrary) -> None:

@@ -44,6 +44,7 @@ peers = st.builds(
     other_roles=maybe(subset(SubstituteRole, max_size=2)),
     employer_policies=maybe(st.builds(lambda **kw: _drop_none(kw), transport_allowed=maybe(st.booleans()),
                                       solo_home_visits_allowed=maybe(st.booleans()))),
+    credential=maybe(st.sampled_from(["substance_use", "mental_health", "integrated"])),
 )
 
 profiles = st.builds(
@@ -55,7 +56,9 @@ profiles = st.builds(
     program=st.builds(
         lambda **kw: _drop_none(kw),
         name=st.just("Generated program"),
-        state=st.sampled_from(["NY", "IA", "OH", "TX", "OR", "FL", "DC", "WY", "AK", "CA"]) | st.sampled_from([s.value for s in USState]),
+        state=st.sampled_from(["NY", "IA", "OH", "TX", "OR", "FL", "DC", "WY", "AK", "CA"])
+        | st.sampled_from(["PA", "AL", "GA", "HI", "TN", "WA", "MN", "NM", "NJ", "VT"])  # researched: figures, kinds, Medicaid limits
+        | st.sampled_from([s.value for s in USState]),
         host_agency=maybe(st.sampled_from([e.value for e in HostAgency])),
         referral_pathways=maybe(subset(ReferralPathway)),
         funding=maybe(subset(Funding, max_size=3)),

@@ -43,11 +43,41 @@ def test_known_jurisdiction_names_its_source(client):
 
 
 def test_unknown_jurisdiction_says_the_sources_give_nothing(client):
-    body = client.get("/v1/jurisdictions/FL").json()
-    assert body["known"] is False and body["basis"] == "default"
-    assert body["recovery_requirement"] is None and body["name"] is None
+    body = client.get("/v1/jurisdictions/GU").json()
+    assert body["known"] is False and body["basis"] == "default" and body["researched_requirement"] is False
+    assert body["recovery_requirement"] is None and body["name"] is None and body["facts"] == []
     assert "one to two years" in body["summary"] and "verify" in body["summary"]
     assert body["citation"]["source"] == "lappa-2023"
+    assert body["searched"] and "Guam" in body["searched"][0]
+
+
+def test_a_state_without_a_cited_requirement_says_what_was_searched(client):
+    body = client.get("/v1/jurisdictions/NJ").json()
+    assert body["basis"] == "default" and body["researched_requirement"] is False and body["name"] == "New Jersey"
+    assert "verify" in body["summary"] and body["searched"]
+    assert [f["fact"] for f in body["facts"]] == ["medicaid"]  # what was found is still shown, with its source
+    assert body["facts"][0]["source"]["basis"] == "secondary"
+
+
+def test_researched_jurisdiction_shows_each_fact_with_its_source(client):
+    body = client.get("/v1/jurisdictions/PA").json()
+    assert body["basis"] == "researched" and body["researched_requirement"] is True and body["name"] == "Pennsylvania"
+    assert body["recovery_requirement"] is None and body["citation"] is None
+    crs = [f for f in body["facts"] if f["credential"] == "Certified Recovery Specialist (CRS)"]
+    recovery = next(f for f in crs if f["fact"] == "recovery")
+    assert recovery["value"] == "at least 18 months in recovery"
+    assert recovery["source"]["url"] == "https://www.pacertboard.org/crs"
+    assert recovery["source"]["basis"] == "primary" and recovery["source"]["as_of"]
+    assert {f["fact"] for f in crs} >= {"recovery", "training_hours", "exam", "lived_experience_attestation"}
+    assert "18 months" in body["summary"] and "pacertboard.org" in body["summary"]
+    assert body["research"]["credentials"][0]["recovery"]["months"] == 18
+
+
+def test_a_disagreeing_newer_source_is_shown_beside_the_tool_kit(client):
+    body = client.get("/v1/jurisdictions/OR").json()
+    assert body["basis"] == "source" and body["recovery_requirement"] == "recommended"  # the tool kit's row, unchanged
+    assert "abstinence" in body["conflict_with_guidance"]
+    assert any(f["fact"] == "recovery" and f["source"]["url"].startswith("https://oregon.gov/") for f in body["facts"])
 
 
 @pytest.mark.parametrize("code", ["ZZ", "ny", "NEWYORK", "1"])
@@ -74,6 +104,7 @@ def test_ruleset(client):
     assert body["rules"] == len(ruleset.rules) == sum(body["rules_by_category"].values()) == sum(body["rules_by_severity"].values())
     assert body["activities"] == sum(body["activities_by_classification"].values())
     assert "NY" in body["states_in_table"] and "FL" not in body["states_in_table"]
+    assert "FL" in body["states_researched"] and "NJ" not in body["states_researched"]
     assert {s["id"] for s in body["sources"]} >= {"lappa-2023"}
     assert len(body["loaded_from"]) == 4 and body["overrides"] is None
     assert body["engine"] == "interpreter"
@@ -100,7 +131,8 @@ def test_an_override_file_changes_threshold_version_and_catalogs(client, make_cl
     assert info["loaded_from"][-1] == str(path)
     assert info["overrides"] == {
         "file": str(path), "description": "Stricter county caseload policy and a verified Florida row",
-        "parameters": {"PC-CASELOAD-001": {"caseload_max": 20}}, "states": ["FL"], "activities": ["cigarette"],
+        "parameters": {"PC-CASELOAD-001": {"caseload_max": 20}}, "states": ["FL"], "state_requirements": [],
+        "activities": ["cigarette"],
     }
     assert "FL" in info["states_in_table"]
 

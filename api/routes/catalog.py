@@ -37,17 +37,22 @@ def list_activities(
 @router.get(
     "/jurisdictions/{state}",
     response_model=catalog.Jurisdiction,
-    summary="What is known about a state's recovery requirement",
-    description="The state table's row for this state — recovery requirement, summary, source and as-of date — "
-    "or, for a state the sources do not name, `known: false` with the default advice (most states require one to "
-    "two years in recovery; verify with the state certification board). PeerCheck never invents a figure. "
-    "A code that is not a USPS state, DC or territory code: 422.",
+    summary="What is known about a state's certification and recovery requirements",
+    description="The tool kit's row for this state (recovery requirement, summary, quoted source, as-of date) and "
+    "every researched fact — credential, certifying body, time in recovery, training and supervised hours, exam, "
+    "lived-experience attestation, Medicaid and its setting limits — each with its source address, basis "
+    "(primary or secondary) and date. Where a newer source disagrees with the tool kit, both are shown and "
+    "`conflict_with_guidance` says how. Where nothing is known, `basis: default` with the default advice (most "
+    "states require one to two years in recovery; verify with the state certification board) and `searched` says "
+    "where PeerCheck looked. PeerCheck never invents a figure. A code that is not a USPS state, DC or territory "
+    "code: 422.",
     responses=responses(422),
 )
 def get_jurisdiction(
     state: Annotated[USState, Path(description="USPS code, upper case.", openapi_examples={
-        "known": {"summary": "A state the sources name", "value": "NY"},
-        "unknown": {"summary": "A state they do not", "value": "FL"},
+        "known": {"summary": "A state the tool kit names", "value": "NY"},
+        "researched": {"summary": "A state with researched facts only", "value": "PA"},
+        "unknown": {"summary": "A state with no source found", "value": "NJ"},
     })],
     service: Service = Depends(get_service),
 ) -> catalog.Jurisdiction:
