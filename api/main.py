@@ -10,16 +10,22 @@ service never starts half-loaded.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from api import problems
+from api import problems, stored
+from api.forwarding import ClientAddress, TrustedProxies
 from api.guards import KeyGuard, StrictJSON
+from api.limiter import FILE as LIMITS_FILE
+from api.limiter import SharedLimiter
+from api.transport import BodyDeadline, HeadAsGet
 from api.deps import Service
 from api.logs import RequestLog, configure, log
 from api.routes import catalog, cds, evaluations, health, home, pages, rules
 from api.settings import Settings
+from api.stored import RulesetTexts
 from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
 from decisionlog.group_commit import GroupCommit
 from engine import Evaluator, LoadError, load_ruleset, make_engine
@@ -46,19 +52,30 @@ def _decision_log(settings: Settings) -> DecisionLog | None:
     if not settings.decision_log_enabled:
         return None
     return open_log(database_url=settings.database_url, data_dir=settings.data_dir,
-                    retention_days=settings.decision_log_retention_days, sqlite_sync=settings.decision_log_sync)
+                    retention_days=settings.decision_log_retention_days, sqlite_sync=settings.decision_log_sync,
+                    wait_s=settings.decision_log_wait_ms / 1000, max_bytes=settings.decision_log_max_mb * 1024 * 1024)
 
 
-def _lifespan(store: DecisionLog | None, writer: GroupCommit | None):
-    """Open the decision log (and prune expired decisions) at start-up; close it at shutdown.
-    A store that cannot be opened does not stop the service: answers then carry recorded=false."""
+def _limiter(settings: Settings) -> SharedLimiter | None:
+    """Counters for the rate limits that are configured, shared by the machine's workers."""
+    if settings.rate_limit is None and not (settings.api_keys and settings.auth_failure_limit):
+        return None
+    return SharedLimiter(Path(settings.data_dir) / LIMITS_FILE)
+
+
+def _lifespan(store: DecisionLog | None, writer: GroupCommit | None, texts: RulesetTexts):
+    """Open the decision log (migrate its schema, prune expired decisions, keep the ruleset's
+    texts, upgrade older records) at start-up; close it at shutdown. A store that cannot be
+    opened does not stop the service: answers then carry recorded=false."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if store is not None:
             try:
                 store.start()
-                log.info("decision_log_ready", store=store.name, retention_days=store.retention_days)
+                stored.prepare(store, texts)
+                log.info("decision_log_ready", store=store.name, retention_days=store.retention_days,
+                         max_mb=store.max_bytes // (1024 * 1024))
             except LogUnavailable as exc:
                 log.warning("decision_log_unavailable", store=store.name, operation="start", error=str(exc))
         try:
@@ -86,16 +103,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     evaluator = Evaluator(ruleset, make_engine(settings.engine, ruleset))
     store = _decision_log(settings)
     writer = GroupCommit(store) if store is not None else None
+    texts = RulesetTexts(ruleset)
 
     app = FastAPI(
         title="PeerCheck",
         version="0.1.0",
         description=DESCRIPTION,
-        lifespan=_lifespan(store, writer),
+        lifespan=_lifespan(store, writer, texts),
         responses=problems.GUARD_RESPONSES,
         generate_unique_id_function=operation_id,
     )
-    app.state.service = Service(settings, ruleset, evaluator, store, writer)
+    app.state.service = Service(settings, ruleset, evaluator, store, writer, texts)
     problems.install(app)
     problems.install_openapi(app)
     app.include_router(evaluations.router)
@@ -105,10 +123,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(pages.router)
     app.include_router(home.router)
-    # Innermost first: strict JSON and size checks, then keys and rate limits, then the request log.
+    # Innermost first: strict JSON and size checks, the body-read deadline, keys and rate limits,
+    # the client address they count under, HEAD served as GET, then the request log.
     app.add_middleware(StrictJSON, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit)
-
+    app.add_middleware(BodyDeadline, seconds=settings.body_timeout_s)
+    app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit,
+                       auth_failure_limit=settings.auth_failure_limit, limiter=_limiter(settings))
+    app.add_middleware(ClientAddress, trusted=TrustedProxies.parse(settings.forwarded_allow_ips))
+    app.add_middleware(HeadAsGet)
     app.add_middleware(RequestLog)  # outermost: guard answers are logged too
 
     log.info("started", ruleset_version=ruleset.version, rules=len(ruleset.rules), engine=settings.engine,
