@@ -89,7 +89,7 @@ def test_cards_follow_the_spec_and_the_decision(client):
     assert finding["citations"][0]["section"] in caseload["source"]["label"]
     # finding ids of peers with an id are not in the log (profiles are not kept); the same input gives the same id
     finding_id = next(f["finding_id"] for f in client.post("/v1/evaluations", json=data).json()["findings"]
-                      if f["rule_id"] == "PC-CASELOAD-001")
+                      if f["rule_id"] == "PC-CASELOAD-002")
     assert caseload["uuid"] == str(uuid.uuid5(uuid.UUID(meta["decision_id"]), finding_id))
 
     needs = body["cards"][-1]

@@ -89,7 +89,7 @@ def test_the_store_is_sqlite_in_wal_mode(make_client, tmp_path):
 def test_profiles_are_stored_only_when_configured(make_client, tmp_path):
     client = make_client(data_dir=tmp_path / "p", decision_log_store_profiles=True)
     data = variant({"/program/name": f"{MARKER} program", "/peers/1/active_caseload": 25,
-                    "/acknowledged": [{"rule_id": "PC-CASELOAD-001", "reason": "Hiring a second peer."}]})
+                    "/acknowledged": [{"rule_id": "PC-CASELOAD-002", "reason": "Hiring a second peer."}]})
     answer = client.post("/v1/evaluations", json=data).json()
     stored = client.get(f"/v1/evaluations/{answer['decision_id']}").json()
     assert stored["profile"]["program"]["name"] == f"{MARKER} program"
