@@ -21,8 +21,10 @@ info        info        context only
 ==========  ==========  ==========================================================
 
 An acknowledged finding is shown as ``info`` (the program has already weighed it), its summary
-starting "Acknowledged:". Rules that need information share one ``info`` card listing the
-fields. No findings and nothing missing → ``{"cards": []}``, as the spec asks.
+starting "Acknowledged:". Rules that need information share one short ``info`` card: the
+``QUESTIONS_ON_CARD`` most valuable questions, each with why we ask, and how many more there are
+(the decision's ``questions`` has them all). No findings and nothing missing → ``{"cards": []}``,
+as the spec asks.
 
 Each card has one ``source``: the rule's first citation (document and section), with the rule as
 ``topic``. No ``url`` and no ``links``: the sources are stored as text, and PeerCheck does not
@@ -39,12 +41,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine import Decision, Finding, Profile
-from engine.evaluate import CitationOut, NeedsInformation
+from engine.evaluate import CitationOut
+from engine.questions import heading, why
 from report.markdown import md as _md  # inline text: Markdown escaped, line breaks made spaces
 
 SERVICE_ID = "peercheck-program-review"
 HOOK = "peercheck-program-review"
 SUMMARY_MAX = 139  # the spec: "<140-character summary"
+QUESTIONS_ON_CARD = 5
 TOPIC_SYSTEM = "urn:peercheck:rule"
 
 INDICATOR: dict[str, Literal["info", "warning", "critical"]] = {
@@ -136,8 +140,8 @@ DISCOVERY = Discovery(services=[CdsService(
 def cards(decision: Decision, labels: dict[str, str]) -> list[Card]:
     """The decision as cards: findings (most severe first), then one card for missing information."""
     out = [_finding_card(decision, f, labels) for f in decision.findings]
-    if decision.needs_information:
-        out.append(_needs_card(decision))
+    if decision.questions:
+        out.append(_questions_card(decision))
     return out
 
 
@@ -173,15 +177,26 @@ def _finding_card(decision: Decision, finding: Finding, labels: dict[str, str]) 
     )
 
 
-def _needs_card(decision: Decision) -> Card:
-    lines = ["Some rules cannot be judged until the profile says more. Fill in:", ""]
-    for need in decision.needs_information:
-        lines.append(f"- **{need.rule_id}** {_md(need.title)}{_md(_who_need(need))}: "
-                     + ", ".join(f"`{p}`" for p in need.missing))
-    count = len(decision.needs_information)
+def _questions_card(decision: Decision) -> Card:
+    """The most valuable questions, with why we ask; "don't know" answers only counted."""
+    asked = [q for q in decision.questions if not q.dont_know]
+    unknown = len(decision.questions) - len(asked)
+    lines = [f"{decision.summary.needs_information} rule checks cannot be judged until the profile says more. "
+             "The questions that would decide the most, first:", ""]
+    for q in asked[:QUESTIONS_ON_CARD]:
+        lines.append(f"- **{_md(heading(q))}**: {_md(q.text)} *Why we ask:* {_md(why(q, limit=2))}")
+    more = len(asked) - QUESTIONS_ON_CARD
+    if more > 0:
+        lines += ["", f"{more} more question{'s' * (more != 1)} in the decision ({decision.decision_id})."]
+    if unknown:
+        lines += ["", f"You said you don't know {unknown} answer{'s' * (unknown != 1)}: "
+                  "the rules waiting on them stay undecided."]
+    count = len(asked)
+    summary = (f"{count} question{'s' * (count != 1)} would complete the review" if count
+               else f"{unknown} answer{'s' * (unknown != 1)} marked don't know leave rules undecided")
     return Card(
         uuid=str(uuid.uuid5(uuid.UUID(decision.decision_id), "needs-information")),
-        summary=_clip(f"{count} check{'s' if count != 1 else ''} need more information about the program"),
+        summary=_clip(summary),
         detail="\n".join(lines),
         indicator="info",
         source=CardSource(label=f"PeerCheck ruleset {decision.ruleset_version}"),
@@ -190,13 +205,6 @@ def _needs_card(decision: Decision) -> Card:
 
 def _who(finding: Finding) -> str:
     subject = finding.subject
-    if subject.kind == "program":
-        return ""
-    return f" (peer {subject.peer_id})" if subject.peer_id else f" (peer #{subject.peer_index + 1})"
-
-
-def _who_need(need: NeedsInformation) -> str:
-    subject = need.subject
     if subject.kind == "program":
         return ""
     return f" (peer {subject.peer_id})" if subject.peer_id else f" (peer #{subject.peer_index + 1})"

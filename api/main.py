@@ -23,7 +23,7 @@ from api.limiter import SharedLimiter
 from api.transport import BodyDeadline, HeadAsGet
 from api.deps import Service
 from api.logs import RequestLog, configure, log
-from api.routes import catalog, cds, evaluations, health, home, pages, rules
+from api.routes import catalog, cds, evaluations, health, home, pages, questionnaire, rules
 from api.settings import Settings
 from api.stored import RulesetTexts
 from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
@@ -119,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(evaluations.router)
     app.include_router(rules.router)
     app.include_router(catalog.router)
+    app.include_router(questionnaire.router)
     app.include_router(cds.router)
     app.include_router(health.router)
     app.include_router(pages.router)
