@@ -1,24 +1,52 @@
-# Every target sets itself up: a virtualenv in .venv with the project installed (editable).
-PYTHON ?= $(shell command -v python3.11 || command -v python3.12 || command -v python3)
-VENV := .venv
+# Every target sets itself up: a virtualenv with the project installed (editable).
+#
+# PYTHON names the interpreter the virtualenv is made from, or several to take the first of: the
+# first that runs and is 3.11 or newer, found on PATH or, where pyenv is used, among pyenv's
+# installed versions even when not selected. On 3.11 and 3.12 both engines run; durable_rules does
+# not import on 3.13. VENV is the virtualenv's folder, one per Python:
+#   make test PYTHON=python3.13 VENV=.venv313
+PYTHON ?= python3.11 python3.12 python3.13 python3
+PY := $(shell for p in $(PYTHON); do \
+  for c in "$$p" "$$(pyenv root 2>/dev/null)"/versions/*/bin/"$$p"; do \
+    "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { command -v "$$c"; exit 0; }; \
+  done; done)
+VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: run test browser e2e fuzz load install openapi bench bench-peers clean
+.PHONY: run test browser e2e fuzz load install serve-install which-python openapi bench bench-peers clean
 
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+	@if [ -z "$(PY)" ]; then \
+	  echo "PeerCheck needs Python 3.11 or newer; none runs here as: $(PYTHON)" >&2; \
+	  echo "Install Python 3.11, 3.12 or 3.13, or name one: make $(MAKECMDGOALS) PYTHON=/path/to/python3.12" >&2; \
+	  exit 1; fi
+	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# The interpreter PYTHON resolves to, or nothing: make -s which-python PYTHON=python3.13
+which-python:
+	@echo $(PY)
+
+# Two install stamps: what serving needs (make run, the peercheck command), and that plus the test
+# tools (make test, make install). Each is redone when pyproject.toml changes.
+$(VENV)/.installed-serve: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-install: $(VENV)/.installed
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@ $(VENV)/.installed-serve
 
-run: install
+# For development: the project, the peercheck command and the test tools.
+install: $(VENV)/.installed-test
+
+serve-install: $(VENV)/.installed-serve
+
+run: serve-install
+	@echo "PeerCheck: open http://$(HOST):$(PORT)/ (the page for TA providers, the API docs, the health check)"
 	$(BIN)/python -m uvicorn api.main:app --host $(HOST) --port $(PORT)
 
 test: install browser
@@ -72,13 +100,13 @@ bench: install
 # An engine that cannot be installed is skipped with a message.
 ZEN_037 := .venv-zen-0.37
 
-$(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
+$(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed-test
 	$(BIN)/python -m pip install --quiet -e '.[test,bench]' \
 	  || echo "bench-peers: the bench extra could not be installed: engines that are missing are skipped"
 	touch $@
 
 bench-peers: install $(VENV)/.bench-installed
-	@[ -x $(ZEN_037)/bin/python ] || { $(PYTHON) -m venv $(ZEN_037) \
+	@[ -x $(ZEN_037)/bin/python ] || { $(PY) -m venv $(ZEN_037) \
 	  && $(ZEN_037)/bin/python -m pip install --quiet 'zen-engine==0.37.1'; } \
 	  || echo "bench-peers: zen-engine 0.37.1 could not be installed: its row is skipped"
 	$(BIN)/python -m bench.peers

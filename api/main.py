@@ -1,7 +1,8 @@
 """The HTTP service: builds the app from settings, loads the ruleset before serving a byte.
 
-``create_app`` raises ``LoadError`` for bad rule data and ``decisionlog.ConfigError`` for a decision
-log that cannot work as configured (a PostgreSQL ``DATABASE_URL`` without psycopg); the module-level ``app`` (what
+``create_app`` raises ``LoadError`` for bad rule data, ``decisionlog.ConfigError`` for a decision
+log that cannot work as configured (a PostgreSQL ``DATABASE_URL`` without psycopg) and
+``DurableUnavailable`` for the durable_rules engine on a Python it does not run on; the module-level ``app`` (what
 ``uvicorn api.main:app`` serves) turns that into one clear message and a failed start, so the
 service never starts half-loaded.
 """
@@ -12,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from api import problems, stored
 from api.forwarding import ClientAddress, TrustedProxies
@@ -21,12 +23,13 @@ from api.limiter import SharedLimiter
 from api.transport import BodyDeadline, HeadAsGet
 from api.deps import Service
 from api.logs import RequestLog, configure, log
-from api.routes import catalog, cds, evaluations, health, pages, questionnaire, rules
+from api.routes import catalog, cds, evaluations, health, home, pages, questionnaire, rules
 from api.settings import Settings
 from api.stored import RulesetTexts
 from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
 from decisionlog.group_commit import GroupCommit
 from engine import Evaluator, LoadError, load_ruleset, make_engine
+from engine.durable_engine import DurableUnavailable
 
 DESCRIPTION = """
 PeerCheck checks a peer recovery support program in a justice setting (jail, court, probation,
@@ -86,6 +89,13 @@ def _lifespan(store: DecisionLog | None, writer: GroupCommit | None, texts: Rule
     return lifespan
 
 
+def operation_id(route: APIRoute) -> str:
+    """An operation's id in the OpenAPI document, and so its method name in generated clients: the
+    route function's name (``evaluate_batch``), not FastAPI's default of name, path and method.
+    A test holds them unique."""
+    return route.name
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure(settings.log_level, settings.log_json)
@@ -101,6 +111,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=_lifespan(store, writer, texts),
         responses=problems.GUARD_RESPONSES,
+        generate_unique_id_function=operation_id,
     )
     app.state.service = Service(settings, ruleset, evaluator, store, writer, texts)
     problems.install(app)
@@ -112,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cds.router)
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(home.router)
     # Innermost first: strict JSON and size checks, the body-read deadline, keys and rate limits,
     # the client address they count under, HEAD served as GET, then the request log.
     app.add_middleware(StrictJSON, max_body_bytes=settings.max_body_bytes)
@@ -130,7 +142,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def _serve() -> FastAPI:
     try:
         return create_app()
-    except (LoadError, ConfigError) as exc:
+    except (LoadError, ConfigError, DurableUnavailable) as exc:
         raise SystemExit(f"PeerCheck did not start: {exc}") from None
 
 

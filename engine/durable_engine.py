@@ -1,5 +1,5 @@
-"""durable_rules as the second engine, run in the pattern that survived every test here
-(../shared/DURABLE_RULES.md, "A pattern that passed every test here"):
+"""durable_rules as the second engine, run in the hardened pattern that docs/durable-rules.md
+explains (what goes wrong otherwise, and why each part is there):
 
 * one ruleset, registered once, on a Host subclass that starts no background threads;
 * a process-wide lock (the C extension is not thread-safe and never releases the GIL, so the
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import sys
 import threading
 from typing import Any
 
@@ -29,19 +30,30 @@ _names = itertools.count()
 _lock = threading.Lock()  # one lock for every durable_rules call in the process
 
 
-class DurableUnavailable(RuntimeError):
+class DurableUnavailable(ImportError):
     """durable_rules cannot be imported here (it does not load on Python >= 3.13)."""
 
 
 def _import_durable():
     try:
         from durable import engine as durable_engine
-    except ImportError as exc:  # pragma: no cover - depends on the interpreter version
+    except ImportError as exc:
+        version = ".".join(map(str, sys.version_info[:3]))
         raise DurableUnavailable(
-            "the durable_rules engine is not available on this Python "
-            f"({exc}); it installs and imports on Python < 3.13 only. Use ENGINE=interpreter."
+            f"the durable_rules engine is not available on this Python ({version}: {exc}); it installs "
+            "and imports on Python 3.11 and 3.12 only. The default engine, PEERCHECK_ENGINE=interpreter, "
+            "gives the same answers on every Python."
         ) from exc
     return durable_engine
+
+
+def unavailable_reason() -> str | None:
+    """Why the durable_rules engine cannot run on this Python, or None when it can."""
+    try:
+        _import_durable()
+    except DurableUnavailable as exc:
+        return str(exc)
+    return None
 
 
 class DurableEngine:

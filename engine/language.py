@@ -13,7 +13,7 @@ A condition is one expression over one fact:
   ``{"$add"|"$sub"|"$mul": {"$l": value, "$r": value}}``, or ``{"$param": name}`` — a rule
   parameter, replaced by its value when the rule is loaded (durable_rules never sees it).
 
-Left out on purpose (see ../shared/DURABLE_RULES.md): ``$div`` (SIGFPE on integer division by
+Left out on purpose (see docs/durable-rules.md): ``$div`` (SIGFPE on integer division by
 zero), ``$mt``/``$imt`` (durable_rules' own pattern dialect, which the interpreter would have to
 re-implement), correlated sequences and ``$not``. Every field must be in the fact vocabulary
 and every literal must have the field's type, because durable_rules coerces types

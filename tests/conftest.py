@@ -1,10 +1,15 @@
-"""Shared test fixtures: the real ruleset, both engines, the base profile and its variants."""
+"""Shared test fixtures: the real ruleset, both engines, the base profile and its variants.
+
+durable_rules does not import on Python 3.13: there every test of that engine, and every
+comparison of the two engines, skips with one reason (``require_engine``), and the run ends by
+saying that only the interpreter was tested."""
 
 from __future__ import annotations
 
 import copy
 import json
 import os
+import sys
 import tempfile
 from pathlib import Path
 
@@ -12,6 +17,11 @@ import jsonpatch
 import pytest
 
 from engine import Evaluator, Profile, load_ruleset, make_engine
+from engine.durable_engine import unavailable_reason
+
+# The warning budget (a run with more than a handful of warnings fails) and pytester, which its
+# own test uses.
+pytest_plugins = ["pytester", "warning_budget"]
 
 # Decision logs written by tests go to a scratch folder, never to ./data in the work tree. Set
 # before anything imports api.main (whose module-level app reads the settings).
@@ -21,6 +31,38 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 BASE_PROFILE = json.loads((FIXTURES / "base.json").read_text())
 ENGINE_NAMES = ("interpreter", "durable_rules")
+DURABLE_MISSING = unavailable_reason()  # None where durable_rules imports (Python 3.11, 3.12)
+ENGINE_SKIP = (f"durable_rules does not run on Python {'.'.join(map(str, sys.version_info[:2]))}: its tests and the "
+               "comparisons of the two engines skip; the interpreter is tested alone")
+AVAILABLE_ENGINES = tuple(name for name in ENGINE_NAMES if name != "durable_rules" or DURABLE_MISSING is None)
+
+
+def require_engine(name: str) -> None:
+    """Skip the calling test when the named engine cannot run on this Python (one reason for all)."""
+    if name not in AVAILABLE_ENGINES:
+        pytest.skip(ENGINE_SKIP)
+
+
+def _engine_skip(report) -> bool:
+    return report.skipped and isinstance(report.longrepr, tuple) and report.longrepr[2].endswith(ENGINE_SKIP)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """pytest reports a skip at the skipped test's own line, so -ra would list the one reason once per
+    test function; placed at require_engine instead, the summary holds it on one line."""
+    report = yield
+    if _engine_skip(report):
+        report.longrepr = (__file__, require_engine.__code__.co_firstlineno, report.longrepr[2])
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    if DURABLE_MISSING is None:
+        return
+    skipped = sum(1 for report in terminalreporter.stats.get("skipped", []) if _engine_skip(report))
+    counted = f"; {skipped} tests of durable_rules, or comparing it with the interpreter, skipped" if skipped else ""
+    terminalreporter.write_line(f"Engines: the interpreter only{counted}. Why: {DURABLE_MISSING}", yellow=True)
 
 
 def variant(set_map: dict | None) -> dict:
@@ -42,11 +84,21 @@ def ruleset():
 
 @pytest.fixture(scope="session")
 def evaluators(ruleset):
-    return {name: Evaluator(ruleset, make_engine(name, ruleset)) for name in ENGINE_NAMES}
+    """The engines that run on this Python, by name."""
+    return {name: Evaluator(ruleset, make_engine(name, ruleset)) for name in AVAILABLE_ENGINES}
+
+
+@pytest.fixture(scope="session")
+def both_engines(evaluators):
+    """Both engines, for the tests that compare them; a skip where only one runs."""
+    require_engine("durable_rules")
+    return evaluators
 
 
 @pytest.fixture(scope="session", params=ENGINE_NAMES)
 def evaluator(request, evaluators):
+    """Each engine in turn (the durable_rules half skips where it cannot run)."""
+    require_engine(request.param)
     return evaluators[request.param]
 
 

@@ -2,6 +2,8 @@
 
 import json
 import math
+import re
+import warnings
 from pathlib import Path
 
 import pytest
@@ -23,6 +25,19 @@ def test_openapi_yaml_is_what_the_app_serves(client):
 
 def test_openapi_is_valid(client):
     validate(client.get("/openapi.json").json())
+
+
+def test_operation_ids_are_unique_and_readable(tmp_path):
+    from api.main import create_app
+    from api.settings import Settings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # FastAPI only warns of a duplicate operation id
+        schema = create_app(Settings(decision_log_enabled=False, data_dir=tmp_path)).openapi()
+    ids = [operation["operationId"] for item in schema["paths"].values() for operation in item.values()]
+    assert len(ids) == len(set(ids)) >= 15
+    assert [i for i in ids if not re.fullmatch(r"[a-z]+(_[a-z]+)*", i)] == []
+    assert schema["paths"]["/v1/evaluations:batch"]["post"]["operationId"] == "evaluate_batch"
 
 
 def test_healthz(client):

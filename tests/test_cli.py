@@ -12,7 +12,7 @@ import pytest
 
 from cli import service
 from cli.main import main
-from conftest import BASE_PROFILE, FIXTURES, variant
+from conftest import BASE_PROFILE, FIXTURES, require_engine, variant
 from engine import Evaluator, Profile, make_engine
 from sarif_shape import assert_sarif_shape
 
@@ -204,12 +204,21 @@ def test_missing_file_exits_2(capsys, tmp_path):
 
 
 def test_durable_rules_engine_gives_the_same_findings(capsys, risky_file):
-    pytest.importorskip("durable.lang")
+    require_engine("durable_rules")
     _, a, _ = run(capsys, "evaluate", risky_file, "--format", "json")
     _, b, _ = run(capsys, "evaluate", risky_file, "--format", "json", "--engine", "durable_rules")
     a, b = json.loads(a), json.loads(b)
     assert b["engine"] == "durable_rules"
     assert a["findings"] == b["findings"] and a["summary"] == b["summary"]
+
+
+def test_durable_rules_where_it_cannot_run_says_why_and_exits_3(capsys, risky_file, monkeypatch):
+    monkeypatch.setattr(service, "build_evaluator", _build_once.__wrapped__)  # never a cached engine
+    monkeypatch.setitem(sys.modules, "durable", None)  # as on Python 3.13, where it does not import
+    code, out, err = run(capsys, "evaluate", risky_file, "--engine", "durable_rules")
+    assert (code, out) == (3, "")
+    assert "durable_rules engine is not available on this Python" in err and "PEERCHECK_ENGINE=interpreter" in err
+    assert "Traceback" not in err
 
 
 # ---------------------------------------------------------------- validate

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import ENGINE_NAMES, profile
+from conftest import profile
 from strategies import profiles
 from test_engine_differential import comparable
 
@@ -31,9 +31,7 @@ def corpus():
     return collected
 
 
-@pytest.mark.parametrize("engine_name", ENGINE_NAMES)
-def test_threads_get_their_own_answers(evaluators, corpus, engine_name):
-    evaluator = evaluators[engine_name]
+def test_threads_get_their_own_answers(evaluator, corpus):
     expected = [comparable(evaluator.evaluate(p)) for p in corpus]
     assert len({str(e["findings"]) for e in expected}) > 10, "corpus too uniform to detect cross-talk"
     errors: list[str] = []

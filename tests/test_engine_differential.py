@@ -1,7 +1,8 @@
 """The two engines must give identical answers: on every fixture and on generated profiles.
 
 Compared: the raw (rule, fact) hits and the full decision, less what is meant to differ
-(decision id, time, engine name)."""
+(decision id, time, engine name). Where durable_rules cannot run (Python 3.13) they skip: with one
+engine there is nothing to compare."""
 
 import json
 from pathlib import Path
@@ -46,20 +47,20 @@ def same_answer(evaluators, data: dict) -> set[str]:
 
 
 @pytest.mark.parametrize("name,data", FIXTURE_PROFILES, ids=[n for n, _ in FIXTURE_PROFILES])
-def test_fixture_same_answer(evaluators, name, data):
-    same_answer(evaluators, data)
+def test_fixture_same_answer(both_engines, name, data):
+    same_answer(both_engines, data)
 
 
 @settings(max_examples=600, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=profiles)
-def test_generated_profiles_same_answer(evaluators, data):
-    GENERATED_FIRED.update(same_answer(evaluators, data))
+def test_generated_profiles_same_answer(both_engines, data):
+    GENERATED_FIRED.update(same_answer(both_engines, data))
 
 
-def test_generated_profiles_fired_most_rules(evaluators):
+def test_generated_profiles_fired_most_rules(both_engines):
     """Guard against a vacuous property: the generated profiles did exercise the rules.
     Runs after the property test above (pytest keeps file order)."""
     if not GENERATED_FIRED:
         pytest.skip("the property test did not run in this session")
-    total = {r.id for r in evaluators["interpreter"].ruleset.rules}
+    total = {r.id for r in both_engines["interpreter"].ruleset.rules}
     assert len(GENERATED_FIRED) >= 0.8 * len(total), sorted(total - GENERATED_FIRED)

@@ -1,5 +1,6 @@
 """The real server process: kill -9 loses no acknowledged decision, SIGTERM lets in-flight
-requests finish, and bad rule data stops start-up with one clear message."""
+requests finish, and bad rule data or an engine that cannot run stops start-up with one clear
+message."""
 
 import json
 import os
@@ -93,6 +94,19 @@ def test_bad_rules_stop_start_up_with_one_message(tmp_path):
     message = [line for line in process.stderr.splitlines() if "PeerCheck did not start" in line]
     assert len(message) == 1 and "PC-CASELOAD-002.yaml" in message[0] and "severity" in message[0]
     assert "Traceback" not in process.stderr
+
+
+def test_durable_rules_where_it_cannot_run_stops_start_up_with_one_message(tmp_path):
+    # sys.modules["durable"] = None makes the import fail as it does on Python 3.13
+    process = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.modules['durable'] = None; import api.main"],
+        cwd=ROOT, env={**os.environ, "PEERCHECK_ENGINE": "durable_rules", "PEERCHECK_DATA_DIR": str(tmp_path)},
+        capture_output=True, text=True, timeout=60,
+    )
+    assert process.returncode != 0
+    message = [line for line in process.stderr.splitlines() if "PeerCheck did not start" in line]
+    assert len(message) == 1 and "durable_rules engine is not available" in message[0]
+    assert "PEERCHECK_ENGINE=interpreter" in message[0] and "Traceback" not in process.stderr
 
 
 def test_base_profile_round_trip_over_the_wire(tmp_path):
