@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
@@ -32,9 +33,25 @@ class DecisionRecord:
     ruleset_version: str
     profile_digest: str
     status: str
-    kind: str  # which endpoint produced it: evaluation, batch, compare, cds, report
+    kind: str  # which endpoint produced it: evaluation, batch, batch-job, compare, cds, report
     decision_json: str
     profile_json: str | None = None
+    external_id: str | None = None  # the caller's own id for what was evaluated
+    labels_json: str | None = None  # the caller's labels, a JSON object of strings
+    job_id: str | None = None  # the batch job the decision belongs to
+    cards: tuple["CardRef", ...] = ()  # CDS Hooks cards that stood for its findings
+
+
+@dataclass(frozen=True)
+class CardRef:
+    """A CDS Hooks card and the finding it stood for, so that feedback on the card can be recorded
+    against the decision (and an override applied to the same program later)."""
+
+    card_uuid: str
+    rule_id: str
+    subject: str  # '' for the program, '/peers/N' for a peer
+    peer_id: str | None
+    program_key: str | None
 
 
 @dataclass(frozen=True)
@@ -44,6 +61,9 @@ class StoredDecision:
     logged_at: datetime
     decision: dict[str, Any]
     profile: dict[str, Any] | None
+    external_id: str | None = None
+    labels: dict[str, str] | None = None
+    job_id: str | None = None
 
 
 class ThreadConnections:
@@ -85,9 +105,13 @@ class ThreadConnections:
 
 
 class DecisionLog(ABC):
-    """A store of decisions. Thread-safe; every method may raise ``LogUnavailable``."""
+    """A store of decisions. Thread-safe; every method may raise ``LogUnavailable``.
+
+    Beside the decisions, a store keeps what the service's other features need to share between
+    workers and replicas (decisionlog/sql.py): they run SQL through ``transaction``."""
 
     name: str = "abstract"
+    dialect: Any = None  # decisionlog.sql.Dialect
 
     def __init__(self, retention_days: int, prune_interval_s: float):
         self.retention_days = retention_days
@@ -106,6 +130,12 @@ class DecisionLog(ABC):
     @abstractmethod
     def get(self, decision_id: str) -> StoredDecision | None:
         """The stored decision, or None when no such id is stored (or it was pruned)."""
+
+    @abstractmethod
+    def transaction(self, write: bool = True) -> AbstractContextManager[Any]:
+        """A ``decisionlog.sql.Tx`` inside one transaction, committed when the block ends without
+        an error and rolled back otherwise; driver errors become ``LogUnavailable``. A write
+        transaction holds SQLite's write lock (other writers wait) for its whole length."""
 
     @abstractmethod
     def prune(self) -> int:

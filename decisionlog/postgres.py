@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import psycopg
 
 from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections
+from decisionlog.decisions import insert_decisions
+from decisionlog.sql import DECISION_COLUMNS_V2, POSTGRES, Tx, decision_indexes, tables
 
 CONNECT_TIMEOUT_S = 5
 
@@ -37,6 +40,7 @@ CREATE INDEX IF NOT EXISTS decisions_profile_digest ON decisions (profile_digest
 
 class PostgresLog(DecisionLog):
     name = "postgresql"
+    dialect = POSTGRES
 
     def __init__(self, url: str, retention_days: int, prune_interval_s: float = 3600.0):
         super().__init__(retention_days, prune_interval_s)
@@ -54,7 +58,15 @@ class PostgresLog(DecisionLog):
             with self._schema_lock:
                 if not self._schema_ready:
                     with conn.transaction():
+                        # one replica at a time creates or migrates the tables
+                        conn.execute("SELECT pg_advisory_xact_lock(7051804)")
                         conn.execute(SCHEMA)
+                        for column, kind in DECISION_COLUMNS_V2:
+                            conn.execute(f"ALTER TABLE decisions ADD COLUMN IF NOT EXISTS {column} "
+                                         f"{kind.format(json='JSONB')}")
+                        for statement in decision_indexes() + tables(POSTGRES):
+                            conn.execute(statement)
+                        conn.execute("CREATE INDEX IF NOT EXISTS decisions_labels ON decisions USING gin (labels)")
                     self._schema_ready = True
         except psycopg.Error as exc:
             state = f" (SQLSTATE {exc.sqlstate})" if exc.sqlstate else ""
@@ -79,22 +91,26 @@ class PostgresLog(DecisionLog):
     def append(self, records: Sequence[DecisionRecord]) -> None:
         if not records:
             return
-        rows = [
-            (r.decision_id, r.evaluated_at, r.ruleset_version, r.profile_digest, r.status, r.kind,
-             r.decision_json, r.profile_json)
-            for r in records
-        ]
-        self._run("write", lambda cur: cur.executemany(
-            "INSERT INTO decisions (decision_id, evaluated_at, ruleset_version, profile_digest, status, kind,"
-            " decision, profile) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb)",
-            rows,
-        ))
+        with self.transaction() as tx:
+            insert_decisions(tx, records)
         self.prune_if_due()
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Tx]:
+        conn = self._connection()
+        try:
+            with conn.transaction():
+                with conn.cursor() as cur:
+                    yield Tx(cur, POSTGRES)
+        except psycopg.Error as exc:
+            self._threads.drop()
+            raise LogUnavailable(f"cannot {'write' if write else 'read'} in PostgreSQL: {type(exc).__name__}") from exc
 
     def get(self, decision_id: str) -> StoredDecision | None:
         def read(cur):
             cur.execute(
-                "SELECT decision_id, kind, logged_at, decision, profile FROM decisions WHERE decision_id = %s",
+                "SELECT decision_id, kind, logged_at, decision, profile, external_id, labels, job_id FROM decisions"
+                " WHERE decision_id = %s",
                 (decision_id,),
             )
             return cur.fetchone()
@@ -107,7 +123,7 @@ class PostgresLog(DecisionLog):
         if cutoff is not None and logged_at.timestamp() < cutoff:
             return None
         return StoredDecision(decision_id=row[0], kind=row[1], logged_at=logged_at.astimezone(timezone.utc),
-                              decision=row[3], profile=row[4])
+                              decision=row[3], profile=row[4], external_id=row[5], labels=row[6], job_id=row[7])
 
     def prune(self) -> int:
         cutoff = self.cutoff()
@@ -116,7 +132,10 @@ class PostgresLog(DecisionLog):
 
         def delete(cur):
             cur.execute("DELETE FROM decisions WHERE logged_at < to_timestamp(%s)", (cutoff,))
-            return cur.rowcount
+            removed = cur.rowcount
+            cur.execute("DELETE FROM cds_cards WHERE logged_at < %s", (cutoff,))
+            cur.execute("DELETE FROM cds_feedback WHERE received_at < %s", (cutoff,))
+            return removed
 
         return self._run("prune", delete)
 

@@ -15,15 +15,17 @@ import json
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections
+from decisionlog.decisions import insert_decisions
+from decisionlog.sql import DECISION_COLUMNS_V2, SCHEMA_VERSION, SQLITE, Tx, decision_indexes, tables
 
 BUSY_TIMEOUT_S = 2.0
 SYNC_MODES = ("full", "normal")
-SCHEMA_VERSION = 1
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS decisions (
@@ -48,6 +50,7 @@ WRITER_CACHE_KIB = 2048
 
 class SQLiteLog(DecisionLog):
     name = "sqlite"
+    dialect = SQLITE
 
     def __init__(self, path: Path, retention_days: int, prune_interval_s: float = 3600.0,
                  busy_timeout_s: float = BUSY_TIMEOUT_S, synchronous: str = "full"):
@@ -98,8 +101,7 @@ class SQLiteLog(DecisionLog):
             conn.execute(f"PRAGMA cache_size=-{cache_kib}")
             if not self._schema_ready:
                 with self._write_lock:
-                    conn.executescript(SCHEMA)
-                    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+                    _migrate(conn)
                 self._schema_ready = True
         except sqlite3.Error as exc:
             conn.close()
@@ -120,33 +122,46 @@ class SQLiteLog(DecisionLog):
     def append(self, records: Sequence[DecisionRecord]) -> None:
         if not records:
             return
-        now = time.time()
-        rows = [
-            (r.decision_id, _iso(r.evaluated_at), now, r.ruleset_version, r.profile_digest, r.status, r.kind,
-             r.decision_json, r.profile_json)
-            for r in records
-        ]
+        with self.transaction() as tx:
+            insert_decisions(tx, records)
+        self.prune_if_due()
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Tx]:
+        if not write:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN")
+                yield Tx(conn.cursor(), SQLITE)
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _rollback(conn)
+                self._threads.drop()
+                raise LogUnavailable(f"cannot read {self.path}: {exc}") from exc
+            except BaseException:
+                _rollback(conn)
+                raise
+            return
         with self._write_lock:
             conn = self._writer()
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(
-                    "INSERT INTO decisions (decision_id, evaluated_at, logged_at, ruleset_version, profile_digest,"
-                    " status, kind, decision, profile) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
+                yield Tx(conn.cursor(), SQLITE)
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 _rollback(conn)
                 self._drop_writer()
                 raise LogUnavailable(f"cannot write {self.path}: {exc}") from exc
-        self.prune_if_due()
+            except BaseException:
+                _rollback(conn)
+                raise
 
     def get(self, decision_id: str) -> StoredDecision | None:
         conn = self._connection()
         try:
             row = conn.execute(
-                "SELECT decision_id, kind, logged_at, decision, profile FROM decisions WHERE decision_id = ?",
+                "SELECT decision_id, kind, logged_at, decision, profile, external_id, labels, job_id FROM decisions"
+                " WHERE decision_id = ?",
                 (decision_id,),
             ).fetchone()
         except sqlite3.Error as exc:
@@ -160,6 +175,7 @@ class SQLiteLog(DecisionLog):
         return StoredDecision(
             decision_id=row[0], kind=row[1], logged_at=datetime.fromtimestamp(row[2], timezone.utc),
             decision=json.loads(row[3]), profile=json.loads(row[4]) if row[4] is not None else None,
+            external_id=row[5], labels=json.loads(row[6]) if row[6] is not None else None, job_id=row[7],
         )
 
     def prune(self) -> int:
@@ -169,7 +185,10 @@ class SQLiteLog(DecisionLog):
         with self._write_lock:
             conn = self._writer()
             try:
-                return conn.execute("DELETE FROM decisions WHERE logged_at < ?", (cutoff,)).rowcount
+                removed = conn.execute("DELETE FROM decisions WHERE logged_at < ?", (cutoff,)).rowcount
+                conn.execute("DELETE FROM cds_cards WHERE logged_at < ?", (cutoff,))
+                conn.execute("DELETE FROM cds_feedback WHERE received_at < ?", (cutoff,))
+                return removed
             except sqlite3.Error as exc:
                 self._drop_writer()
                 raise LogUnavailable(f"cannot prune {self.path}: {exc}") from exc
@@ -180,8 +199,16 @@ class SQLiteLog(DecisionLog):
         self._threads.close_all()
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).isoformat()
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Create the tables, or bring an older file up to ``SCHEMA_VERSION`` (columns are only added)."""
+    conn.executescript(SCHEMA)
+    have = {row[1] for row in conn.execute("PRAGMA table_info(decisions)")}
+    for column, kind in DECISION_COLUMNS_V2:
+        if column not in have:
+            conn.execute(f"ALTER TABLE decisions ADD COLUMN {column} {kind.format(json='TEXT')}")
+    for statement in decision_indexes() + tables(SQLITE):
+        conn.execute(statement)
+    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
 
 def _rollback(conn: sqlite3.Connection) -> None:
