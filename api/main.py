@@ -11,9 +11,12 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
+from api import batch as batching
 from api import problems
 from api.guards import KeyGuard, StrictJSON
+from api.compression import CompressAnswers
 from api.deps import Service
 from api.logs import RequestLog, configure, log
 from api.routes import catalog, cds, evaluations, health, pages, rules
@@ -69,6 +72,13 @@ def _lifespan(store: DecisionLog | None, writer: GroupCommit | None):
     return lifespan
 
 
+def operation_id(route: APIRoute) -> str:
+    """An operation's id in the OpenAPI document, and so its method name in generated clients: the
+    route function's name (``evaluate_batch``), not FastAPI's default of name, path and method.
+    A test holds them unique."""
+    return route.name
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     configure(settings.log_level, settings.log_json)
@@ -83,19 +93,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description=DESCRIPTION,
         lifespan=_lifespan(store, writer),
         responses=problems.GUARD_RESPONSES,
+        generate_unique_id_function=operation_id,
     )
     app.state.service = Service(settings, ruleset, evaluator, store, writer)
     problems.install(app)
-    problems.install_openapi(app)
+    problems.install_openapi(app, extra_components=batching.openapi_components())
     app.include_router(evaluations.router)
     app.include_router(rules.router)
     app.include_router(catalog.router)
     app.include_router(cds.router)
     app.include_router(health.router)
     app.include_router(pages.router)
-    # Innermost first: strict JSON and size checks, then keys and rate limits, then the request log.
+    # Innermost first: strict JSON and size checks, then keys and rate limits, gzip, then the request log.
     app.add_middleware(StrictJSON, max_body_bytes=settings.max_body_bytes)
     app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit)
+    app.add_middleware(CompressAnswers)
 
     app.add_middleware(RequestLog)  # outermost: guard answers are logged too
 

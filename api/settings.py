@@ -73,6 +73,11 @@ class Settings(BaseSettings):
         "carry sensitive data (time in recovery); the digest is enough to match a later resubmission.",
     )
 
+    idempotency_ttl_hours: float = Field(
+        default=24, gt=0, le=24 * 30,
+        description="How long the answer to a POST with an `Idempotency-Key` is kept for retries (api/idempotency.py).",
+    )
+
     # Guards (api/guards.py)
     max_body_bytes: int = Field(
         default=4 * 1024 * 1024, ge=1024,

@@ -154,7 +154,7 @@ class DecisionLog(ABC):
     def prune_if_due(self) -> None:
         """Prune at most once per interval; called after writes, so it costs a clock read otherwise.
         A failed prune is logged, never raised: the decisions just written are stored."""
-        if self.cutoff() is None or time.monotonic() - self._last_prune < self.prune_interval_s:
+        if time.monotonic() - self._last_prune < self.prune_interval_s:
             return
         if not self._prune_lock.acquire(blocking=False):
             return

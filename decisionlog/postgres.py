@@ -127,10 +127,13 @@ class PostgresLog(DecisionLog):
 
     def prune(self) -> int:
         cutoff = self.cutoff()
-        if cutoff is None:
-            return 0
 
         def delete(cur):
+            now = time.time()
+            cur.execute("DELETE FROM idempotency WHERE expires_at < %s", (now,))
+            cur.execute("DELETE FROM cds_tokens WHERE expires_at < %s", (now,))
+            if cutoff is None:
+                return 0
             cur.execute("DELETE FROM decisions WHERE logged_at < to_timestamp(%s)", (cutoff,))
             removed = cur.rowcount
             cur.execute("DELETE FROM cds_cards WHERE logged_at < %s", (cutoff,))

@@ -181,6 +181,12 @@ class SQLiteLog(DecisionLog):
     def prune(self) -> int:
         cutoff = self.cutoff()
         if cutoff is None:
+            with self._write_lock:
+                try:
+                    _prune_expiring(self._writer(), time.time())
+                except sqlite3.Error as exc:
+                    self._drop_writer()
+                    raise LogUnavailable(f"cannot prune {self.path}: {exc}") from exc
             return 0
         with self._write_lock:
             conn = self._writer()
@@ -188,6 +194,7 @@ class SQLiteLog(DecisionLog):
                 removed = conn.execute("DELETE FROM decisions WHERE logged_at < ?", (cutoff,)).rowcount
                 conn.execute("DELETE FROM cds_cards WHERE logged_at < ?", (cutoff,))
                 conn.execute("DELETE FROM cds_feedback WHERE received_at < ?", (cutoff,))
+                _prune_expiring(conn, time.time())
                 return removed
             except sqlite3.Error as exc:
                 self._drop_writer()
@@ -197,6 +204,12 @@ class SQLiteLog(DecisionLog):
         with self._write_lock:
             self._drop_writer()
         self._threads.close_all()
+
+
+def _prune_expiring(conn: sqlite3.Connection, now: float) -> None:
+    """Rows that expire by their own clock whatever the retention: idempotent answers, seen tokens."""
+    conn.execute("DELETE FROM idempotency WHERE expires_at < ?", (now,))
+    conn.execute("DELETE FROM cds_tokens WHERE expires_at < ?", (now,))
 
 
 def _migrate(conn: sqlite3.Connection) -> None:

@@ -27,6 +27,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.datastructures import UploadFile
 
 from api.deps import Service, get_service
+from api.idempotency import IdempotentRoute
 from api.logs import log
 from api.problems import Problem, responses
 from engine import Decision, Profile
@@ -38,7 +39,7 @@ from api.recording import record
 from api.routes.evaluations import UUID_PATTERN, load_stored
 from report.inputs import InputProblem, InvalidInput, LoadedProfile, load_profile, unknown_acknowledgements
 
-router = APIRouter(tags=["reports"])
+router = APIRouter(tags=["reports"], route_class=IdempotentRoute)
 
 HERE = Path(__file__).resolve().parent.parent
 EXAMPLE_FILE = HERE / "examples" / "ui-example.json"
