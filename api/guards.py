@@ -131,8 +131,10 @@ def hash_key(key: str) -> str:
 class KeyGuard:
     """API keys with scopes, and a rate limit per key (per client address without keys)."""
 
-    def __init__(self, app: ASGIApp, keys: list[Any], rate_limit: str | None):
+    def __init__(self, app: ASGIApp, keys: list[Any], rate_limit: str | None,
+                 own_auth_prefixes: tuple[str, ...] = ()):
         self.app = app
+        self.own_auth_prefixes = own_auth_prefixes  # routes that authenticate callers themselves (rate limits still apply)
         self.keys = [(k.id, bytes.fromhex(k.sha256), frozenset(k.scopes)) for k in keys]
         self.limit = parse_limit(rate_limit) if rate_limit else None
         self.limiter = MovingWindowRateLimiter(MemoryStorage()) if self.limit else None
@@ -150,7 +152,7 @@ class KeyGuard:
             return await self.app(scope, receive, send)
         path = scope["path"]
         who = (scope.get("client") or ("unknown", 0))[0]
-        if self.keys:
+        if self.keys and not path.startswith(self.own_auth_prefixes):
             authorization = _header(scope, b"authorization") or ""
             presented = authorization[7:].strip() if authorization[:7].lower() == "bearer " else _header(scope, b"x-api-key")
             identity = self._identify(presented) if presented else None

@@ -16,10 +16,13 @@ from fastapi.routing import APIRoute
 from api import batch as batching
 from api import problems
 from api.guards import KeyGuard, StrictJSON
+from api.cds_auth import CdsAuthenticator
 from api.compression import CompressAnswers
+from api.cors import CdsCors
 from api.deps import Service
 from api.logs import RequestLog, configure, log
 from api.routes import catalog, cds, evaluations, health, pages, rules
+from api.session import Sessions
 from api.settings import Settings
 from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
 from decisionlog.group_commit import GroupCommit
@@ -96,6 +99,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         generate_unique_id_function=operation_id,
     )
     app.state.service = Service(settings, ruleset, evaluator, store, writer)
+    app.state.cds_auth = CdsAuthenticator(settings, store)
+    app.state.sessions = Sessions(settings)
     problems.install(app)
     problems.install_openapi(app, extra_components=batching.openapi_components())
     app.include_router(evaluations.router)
@@ -104,10 +109,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cds.router)
     app.include_router(health.router)
     app.include_router(pages.router)
-    # Innermost first: strict JSON and size checks, then keys and rate limits, gzip, then the request log.
+    # Innermost first: strict JSON and size checks, keys and rate limits, gzip, CORS (CDS routes), the request log.
     app.add_middleware(StrictJSON, max_body_bytes=settings.max_body_bytes)
-    app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit)
+    # The CDS routes check their callers themselves (a client's JWT, api/cds_auth.py), and so does the page
+    # (a signed-in session, api/session.py).
+    app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit,
+                       own_auth_prefixes=("/cds-services", "/ui"))
     app.add_middleware(CompressAnswers)
+    app.add_middleware(CdsCors, origins=settings.cds_cors_origins)
 
     app.add_middleware(RequestLog)  # outermost: guard answers are logged too
 

@@ -73,9 +73,10 @@ def test_cards_follow_the_spec_and_the_decision(client):
     for card in body["cards"]:
         assert_card(card)
 
-    meta = body["extension"]["peercheck"]
+    meta = body["extension"]["org.peercheck.decision"]
     decision = client.get(f"/v1/evaluations/{meta['decision_id']}").json()
     assert decision["kind"] == "cds" and meta["recorded"] is True
+    assert len(decision["findings"]) + (1 if decision["needs_information"] else 0) <= 10  # under the card cap
     assert len(body["cards"]) == len(decision["findings"]) + (1 if decision["needs_information"] else 0)
 
     cards = {c["source"]["topic"]["code"]: c for c in body["cards"] if "topic" in c["source"]}

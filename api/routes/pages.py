@@ -6,6 +6,10 @@
   with a few risks), press Evaluate, read the report. A plain form post to ``/ui/evaluate``; no
   JavaScript. Invalid JSON or an invalid profile shows each problem (JSON pointer + reason) on
   the page with status 422, keeping what the user typed.
+* ``GET /ui/decisions/{id}`` — the report of a stored decision, for people: what report links in
+  CDS cards open (a signed link opens it without a sign-in).
+* ``/ui/sign-in``, ``/ui/sign-out`` — when the server has API keys, the page's sign-in: a session
+  cookie instead of a key header (api/session.py); every form post carries a CSRF token.
 
 Evaluation uses the app's loaded service (``app.state.service``). Nothing submitted is stored;
 logs carry ids and counts, never profile content. HTML answers carry a strict
@@ -19,10 +23,10 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.datastructures import UploadFile
 
@@ -38,6 +42,7 @@ from api.profiles import check_request_profiles
 from api.recording import record
 from api.routes.evaluations import UUID_PATTERN, load_stored
 from report.inputs import InputProblem, InvalidInput, LoadedProfile, load_profile, unknown_acknowledgements
+from api.session import CSRF_FIELD, PageSession, page_session, sessions
 
 router = APIRouter(tags=["reports"], route_class=IdempotentRoute)
 
@@ -117,6 +122,10 @@ def stored_report(
     report_format: Annotated[Literal["html", "markdown"], Query(alias="format", description="`html` (default) or `markdown`.")] = "html",
     service: Service = Depends(get_service),
 ) -> Response:
+    return _stored_report(service, decision_id, report_format)
+
+
+def _stored_report(service: Service, decision_id: str, report_format: str) -> Response:
     stored = load_stored(service, decision_id)
     profile = Profile.model_validate(stored.profile) if stored.profile else None
     ctx = build(Decision.model_validate(stored.model_dump(include=set(Decision.model_fields))), service.ruleset, profile)
@@ -129,7 +138,7 @@ def stored_report(
 # ---------------------------------------------------------------- the page
 
 
-def _page(request: Request, *, status: int = 200, profile_text: str, ctx=None,
+def _page(request: Request, session: PageSession, *, status: int = 200, profile_text: str, ctx=None,
           problems: list[InputProblem] | None = None, problems_title: str = "") -> HTMLResponse:
     root = request.scope.get("root_path", "")
     values = template_context(ctx) if ctx is not None else {"ctx": None}
@@ -137,22 +146,88 @@ def _page(request: Request, *, status: int = 200, profile_text: str, ctx=None,
         **values, profile_text=profile_text, problems=problems or [], problems_title=problems_title,
         action=f"{root}/ui/evaluate", home=f"{root}/ui", docs=f"{root}/docs",
         stores_profiles=request.app.state.service.settings.decision_log_store_profiles,
+        csrf_token=sessions(request).csrf_token(session),
+        sign_out=f"{root}/ui/sign-out" if session.signed_in else None,
     )
-    return HTMLResponse(html, status_code=status, headers=HTML_HEADERS)
+    return sessions(request).attach(HTMLResponse(html, status_code=status, headers=HTML_HEADERS), session)
 
 
 @router.get("/ui", response_class=HTMLResponse, include_in_schema=False)
-def ui(request: Request) -> HTMLResponse:
-    return _page(request, profile_text=example_text())
+def ui(request: Request, session: PageSession = Depends(page_session)) -> HTMLResponse:
+    return _page(request, session, profile_text=example_text())
 
 
-async def _submitted_text(request: Request) -> str:
+@router.get("/ui/decisions/{decision_id}", response_class=HTMLResponse, include_in_schema=False)
+def ui_decision(
+    request: Request,
+    decision_id: Annotated[str, PathParam(pattern=UUID_PATTERN)],
+    link: Annotated[str | None, Query(max_length=500)] = None,
+    service: Service = Depends(get_service),
+) -> Response:
+    """A stored decision's report: with a valid signed link, or for a signed-in (or keyless) browser."""
+    if not (link and sessions(request).link_opens(link, decision_id)):
+        session = page_session(request)
+        if session.signed_in and "read" not in session.scopes:
+            raise HTTPException(403, "this key lacks the 'read' scope")
+    return _stored_report(service, decision_id, "html")
+
+
+def _sign_in_page(request: Request, session: PageSession, next_path: str, problem: str = "", status: int = 200) -> HTMLResponse:
+    keeper = sessions(request)
+    html = _env.get_template("signin.html.j2").render(
+        action=f"{request.scope.get('root_path', '')}/ui/sign-in", csrf_token=keeper.csrf_token(session),
+        next=next_path, problem=problem, hours=round(request.app.state.service.settings.session_hours, 1))
+    return keeper.attach(HTMLResponse(html, status_code=status, headers=HTML_HEADERS), session)
+
+
+def _safe_next(value: object) -> str:
+    """Where to go after signing in: a path on the page, never another site."""
+    text = value if isinstance(value, str) else ""
+    return text if text.startswith("/ui") and not text.startswith("//") and "\\" not in text else "/ui"
+
+
+@router.get("/ui/sign-in", response_class=HTMLResponse, include_in_schema=False)
+def sign_in_form(request: Request, next_path: Annotated[str, Query(alias="next", max_length=500)] = "/ui") -> Response:
+    keeper = sessions(request)
+    session = keeper.current(request)
+    if not keeper.keys_required or session.signed_in:
+        return RedirectResponse(_safe_next(next_path), status_code=303)
+    return _sign_in_page(request, session, _safe_next(next_path))
+
+
+@router.post("/ui/sign-in", response_class=HTMLResponse, include_in_schema=False)
+async def sign_in(request: Request) -> Response:
+    keeper = sessions(request)
+    session = keeper.current(request)
+    form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
+    keeper.check_csrf(request, session, form.get(CSRF_FIELD))
+    next_path = _safe_next(form.get("next"))
+    key = form.get("api_key")
+    signed = keeper.sign_in(key if isinstance(key, str) else "")
+    if signed is None:
+        log.info("page_sign_in", ok=False)
+        return _sign_in_page(request, session, next_path, "That key is not valid here.", status=401)
+    log.info("page_sign_in", ok=True, key_id=signed.key_id)
+    return keeper.attach(RedirectResponse(next_path, status_code=303), signed)
+
+
+@router.post("/ui/sign-out", include_in_schema=False)
+async def sign_out(request: Request) -> Response:
+    keeper = sessions(request)
+    session = keeper.current(request)
+    form = await request.form(max_files=0, max_fields=2, max_part_size=4096)
+    keeper.check_csrf(request, session, form.get(CSRF_FIELD))
+    return keeper.clear(RedirectResponse("/ui", status_code=303))
+
+
+async def _submitted_text(request: Request, session: PageSession) -> str:
     """The profile the user sent: the uploaded file if one was chosen, else the text box.
-    Raises InvalidInput (too large, not UTF-8, no form)."""
+    Raises InvalidInput (too large, not UTF-8, no form); 403 without this session's CSRF token."""
     try:
         form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_UPLOAD_BYTES)
     except Exception:  # noqa: BLE001 - malformed or oversized multipart bodies
         raise InvalidInput([InputProblem("", f"the form could not be read (at most {MAX_UPLOAD_BYTES:,} bytes)")]) from None
+    sessions(request).check_csrf(request, session, form.get(CSRF_FIELD))
     upload = form.get("profile_file")
     if isinstance(upload, UploadFile) and upload.filename:
         data = await upload.read(MAX_UPLOAD_BYTES + 1)
@@ -173,10 +248,13 @@ def _evaluate_page(service: Service, loaded: LoadedProfile):
 
 
 @router.post("/ui/evaluate", response_class=HTMLResponse, include_in_schema=False)
-async def ui_evaluate(request: Request, service: Service = Depends(get_service)) -> HTMLResponse:
+async def ui_evaluate(request: Request, service: Service = Depends(get_service),
+                      session: PageSession = Depends(page_session)) -> HTMLResponse:
+    if session.signed_in and "evaluate" not in session.scopes:
+        raise HTTPException(403, "this key lacks the 'evaluate' scope")
     text = ""
     try:
-        text = await _submitted_text(request)
+        text = await _submitted_text(request, session)
         loaded = load_profile(text)
         problems = unknown_acknowledgements(loaded, service.ruleset)
         if problems:
@@ -184,11 +262,11 @@ async def ui_evaluate(request: Request, service: Service = Depends(get_service))
     except InvalidInput as exc:
         count = len(exc.problems)
         log.info("report_invalid", via="ui", problems=count)
-        return _page(request, status=422, profile_text=text, problems=exc.problems,
+        return _page(request, session, status=422, profile_text=text, problems=exc.problems,
                      problems_title=f"The profile could not be evaluated: {count} problem{'s' * (count != 1)}")
     decision, ctx = await run_in_threadpool(_evaluate_page, service, loaded)
     _log(decision, "ui", "html")
-    return _page(request, profile_text=_pretty(text), ctx=ctx)
+    return _page(request, session, profile_text=_pretty(text), ctx=ctx)
 
 
 def _pretty(text: str) -> str:
