@@ -20,6 +20,7 @@ from api.profiles import check_request_profiles
 from api.recording import record, record_async
 from api.responses import model_response
 from decisionlog import LogUnavailable
+from decisionlog import feedback as stored_feedback
 from decisionlog.decisions import LIST_MAX, DecisionFilter, list_decisions
 from engine import Decision, Profile
 from engine.evaluate import Summary
@@ -79,12 +80,25 @@ class EvaluationBrief(CallerEcho):
     recorded: bool = Field(description=RECORDED_DOC)
 
 
+class CardFeedback(BaseModel):
+    card: str = Field(description="The card's `uuid`.")
+    outcome: Literal["accepted", "overridden"]
+    outcome_timestamp: str
+    rule_id: str
+    subject: str = Field(description="JSON pointer of the finding's subject ('' for the program).")
+    reason_code: str | None = Field(default=None, description="The override reason's code.")
+    reason: str | None = Field(default=None, description="The override reason in words.")
+    client: str = Field(description="The CDS client that reported it.")
+
+
 class StoredDecision(Decision):
     kind: str = Field(description="Which endpoint produced it: `evaluation`, `batch`, `batch-job`, `compare`, `cds` or `report`.")
     logged_at: datetime
     external_id: str | None = Field(default=None, description="The caller's `external_id`, as sent.")
     labels: dict[str, str] | None = Field(default=None, description="The caller's labels, as sent.")
     job_id: str | None = Field(default=None, description="The batch job the decision belongs to.")
+    feedback: list[CardFeedback] = Field(
+        default_factory=list, description="For a CDS decision: what users did with its cards, as CDS clients reported it.")
     profile: dict[str, Any] | None = Field(description="The profile, only when the server stores profiles (off by default).")
 
 
@@ -250,8 +264,14 @@ def load_stored(service: Service, decision_id: str) -> StoredDecision:
         raise HTTPException(503, "the decision log cannot be read right now") from None
     if stored is None:
         raise HTTPException(404, f"no stored decision with id {decision_id} (unknown, or older than the retention period)")
+    cards = []
+    if stored.kind == "cds":
+        try:
+            cards = stored_feedback.for_decision(service.decision_log, decision_id)
+        except LogUnavailable:
+            raise HTTPException(503, "the decision log cannot be read right now") from None
     return StoredDecision(**stored.decision, kind=stored.kind, logged_at=stored.logged_at, profile=stored.profile,
-                          external_id=stored.external_id, labels=stored.labels, job_id=stored.job_id)
+                          external_id=stored.external_id, labels=stored.labels, job_id=stored.job_id, feedback=cards)
 
 
 @router.get(
