@@ -21,7 +21,8 @@ from api.compression import CompressAnswers
 from api.cors import CdsCors
 from api.deps import Service
 from api.logs import RequestLog, configure, log
-from api.routes import catalog, cds, evaluations, health, pages, rules
+from api.jobs import JobRunner
+from api.routes import catalog, cds, evaluations, health, jobs, pages, rules
 from api.session import Sessions
 from api.settings import Settings
 from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
@@ -52,8 +53,9 @@ def _decision_log(settings: Settings) -> DecisionLog | None:
                     retention_days=settings.decision_log_retention_days, sqlite_sync=settings.decision_log_sync)
 
 
-def _lifespan(store: DecisionLog | None, writer: GroupCommit | None):
-    """Open the decision log (and prune expired decisions) at start-up; close it at shutdown.
+def _lifespan(store: DecisionLog | None, writer: GroupCommit | None, runner: JobRunner):
+    """Open the decision log (and prune expired decisions) at start-up, then start the batch-job
+    workers (which resume unfinished jobs); at shutdown let them commit their chunk, then close.
     A store that cannot be opened does not stop the service: answers then carry recorded=false."""
 
     @asynccontextmanager
@@ -64,15 +66,29 @@ def _lifespan(store: DecisionLog | None, writer: GroupCommit | None):
                 log.info("decision_log_ready", store=store.name, retention_days=store.retention_days)
             except LogUnavailable as exc:
                 log.warning("decision_log_unavailable", store=store.name, operation="start", error=str(exc))
+        runner.start()
         try:
             yield
         finally:
+            runner.stop()
             if writer is not None:
                 writer.close()  # commits what is pending
             if store is not None:
                 store.close()
 
     return lifespan
+
+
+class _BodyLimits:
+    """``StrictJSON`` with the batch-job route's larger size limit there, the normal one elsewhere."""
+
+    def __init__(self, app, settings: Settings):
+        self.normal = StrictJSON(app, max_body_bytes=settings.max_body_bytes)
+        self.jobs = StrictJSON(app, max_body_bytes=max(settings.max_body_bytes, settings.batch_job_max_body_bytes))
+
+    async def __call__(self, scope, receive, send) -> None:
+        chosen = self.jobs if scope["type"] == "http" and scope["path"] == "/v1/batch-jobs" else self.normal
+        await chosen(scope, receive, send)
 
 
 def operation_id(route: APIRoute) -> str:
@@ -89,28 +105,32 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     evaluator = Evaluator(ruleset, make_engine(settings.engine, ruleset))
     store = _decision_log(settings)
     writer = GroupCommit(store) if store is not None else None
+    service = Service(settings, ruleset, evaluator, store, writer)
+    runner = JobRunner(service, settings.batch_job_workers)
 
     app = FastAPI(
         title="PeerCheck",
         version="0.1.0",
         description=DESCRIPTION,
-        lifespan=_lifespan(store, writer),
+        lifespan=_lifespan(store, writer, runner),
         responses=problems.GUARD_RESPONSES,
         generate_unique_id_function=operation_id,
     )
-    app.state.service = Service(settings, ruleset, evaluator, store, writer)
+    app.state.service = service
+    app.state.job_runner = runner
     app.state.cds_auth = CdsAuthenticator(settings, store)
     app.state.sessions = Sessions(settings)
     problems.install(app)
     problems.install_openapi(app, extra_components=batching.openapi_components())
     app.include_router(evaluations.router)
+    app.include_router(jobs.router)
     app.include_router(rules.router)
     app.include_router(catalog.router)
     app.include_router(cds.router)
     app.include_router(health.router)
     app.include_router(pages.router)
     # Innermost first: strict JSON and size checks, keys and rate limits, gzip, CORS (CDS routes), the request log.
-    app.add_middleware(StrictJSON, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(_BodyLimits, settings=settings)
     # The CDS routes check their callers themselves (a client's JWT, api/cds_auth.py), and so does the page
     # (a signed-in session, api/session.py).
     app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit,

@@ -76,6 +76,36 @@ class Settings(BaseSettings):
         "caller splits the batch instead of timing out.",
     )
 
+    # Asynchronous batch jobs (api/jobs.py), kept in the decision-log store
+    batch_job_max_items: int = Field(
+        default=20_000, ge=1, le=1_000_000,
+        description="Most profiles one `POST /v1/batch-jobs` may carry (more: 413).",
+    )
+    batch_job_max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024,
+        description="Largest `POST /v1/batch-jobs` body (413 above); 20,000 typical profiles are about 30 MB.",
+    )
+    batch_job_workers: int = Field(
+        default=1, ge=0, le=16,
+        description="Threads per server process that work through queued job items (0: this process takes no job "
+        "work, e.g. an API-only replica). Every replica sharing a PostgreSQL decision log works the same queue.",
+    )
+    batch_job_chunk: int = Field(
+        default=20, ge=1, le=1000,
+        description="Items one worker evaluates and commits in one transaction (with SQLite, the time other "
+        "writers wait; about 0.5 ms per typical profile).",
+    )
+    webhook_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names a job's `webhook_url` may point to, e.g. ['portal.example.org']. Empty (default): "
+        "webhooks are refused, so the server never calls addresses a caller chose.",
+    )
+    webhook_secret: str | None = Field(
+        default=None, min_length=24,
+        description="Secret that signs webhook deliveries (HMAC-SHA256, Standard Webhooks headers); shared with "
+        "the portal. Needed for webhooks.",
+    )
+
     # Decision log (package decisionlog/): every decision appended, OPA style.
     decision_log_enabled: bool = Field(
         default=True, description="Append every decision to the decision log (false: nothing is stored; answers carry recorded=false).",

@@ -138,6 +138,9 @@ class PostgresLog(DecisionLog):
             removed = cur.rowcount
             cur.execute("DELETE FROM cds_cards WHERE logged_at < %s", (cutoff,))
             cur.execute("DELETE FROM cds_feedback WHERE received_at < %s", (cutoff,))
+            cur.execute("DELETE FROM batch_job_items WHERE job_id IN"
+                        " (SELECT job_id FROM batch_jobs WHERE finished_at < %s)", (cutoff,))
+            cur.execute("DELETE FROM batch_jobs WHERE finished_at < %s", (cutoff,))
             return removed
 
         return self._run("prune", delete)

@@ -145,6 +145,7 @@ def tables(d: Dialect) -> list[str]:
             labels      {d.json},
             decision_id TEXT,
             status      TEXT,
+            verdict     TEXT,
             error       {d.json},
             PRIMARY KEY (job_id, idx)
         )""",

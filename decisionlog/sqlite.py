@@ -194,6 +194,9 @@ class SQLiteLog(DecisionLog):
                 removed = conn.execute("DELETE FROM decisions WHERE logged_at < ?", (cutoff,)).rowcount
                 conn.execute("DELETE FROM cds_cards WHERE logged_at < ?", (cutoff,))
                 conn.execute("DELETE FROM cds_feedback WHERE received_at < ?", (cutoff,))
+                conn.execute("DELETE FROM batch_job_items WHERE job_id IN"
+                             " (SELECT job_id FROM batch_jobs WHERE finished_at < ?)", (cutoff,))
+                conn.execute("DELETE FROM batch_jobs WHERE finished_at < ?", (cutoff,))
                 _prune_expiring(conn, time.time())
                 return removed
             except sqlite3.Error as exc:
