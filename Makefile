@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: run test browser e2e fuzz load install openapi bench clean
+.PHONY: run test browser e2e fuzz load install openapi bench clean image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ openapi: install
 bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.http
+
+# The container image (Dockerfile; compose.yaml runs it with PostgreSQL). Needs a container engine.
+IMAGE ?= peercheck:latest
+image:
+	docker build -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
