@@ -92,7 +92,7 @@ def unseal(secret: bytes, status: int, blob: bytes) -> Response:
 
 
 def _bad_key(request: Request, detail: str) -> Response:
-    return problem(400, "invalid-idempotency-key", "Invalid Idempotency-Key", detail, request,
+    return problem(422, "invalid-request", "Invalid request", "1 problem(s) in the request: Idempotency-Key", request,
                    [FieldProblem(parameter="Idempotency-Key", detail=detail)])
 
 
@@ -101,7 +101,7 @@ PARAMETER = {
     "description": "A unique key (a UUID) that makes a retry of this POST safe: the same key with the same request "
     "gets the first answer again (`Idempotency-Replayed: true`), not a second decision; with a different request, "
     "422; while the first still runs, 409. Answers are kept for `idempotency_ttl_hours` (default 24).",
-    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH},
+    "schema": {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH, "pattern": "^[ -~]+$"},
 }
 CONFLICT = {"description": "A request with this `Idempotency-Key` is still being processed; retry shortly.",
             "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
@@ -126,7 +126,7 @@ class IdempotentRoute(APIRoute):
             store = request.app.state.service.decision_log
             if key is None or request.method != "POST" or store is None:
                 return await handle(request)
-            if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isascii() or not key.isprintable():
+            if not 1 <= len(key) <= MAX_KEY_LENGTH or not all(" " <= c <= "~" for c in key):
                 return _bad_key(request, f"the key must be 1 to {MAX_KEY_LENGTH} printable ASCII characters (a UUID is best)")
             body = await request.body()
             row_id, secret = _keys(caller_scope(request), key)

@@ -105,7 +105,8 @@ def test_idempotency_key(make_client):
     other_path = client.post("/v1/evaluations", json=BASE_PROFILE, headers=key)
     assert other_path.status_code == 422  # a key belongs to one request, whatever the path
 
-    assert client.post("/v1/evaluations", json=BASE_PROFILE, headers={"Idempotency-Key": ""}).status_code == 400
+    empty = client.post("/v1/evaluations", json=BASE_PROFILE, headers={"Idempotency-Key": ""})
+    assert empty.status_code == 422 and empty.json()["errors"][0]["parameter"] == "Idempotency-Key"
     single = {"Idempotency-Key": "single-1"}
     one = client.post("/v1/evaluations", json=BASE_PROFILE, headers=single).json()
     assert client.post("/v1/evaluations", json=BASE_PROFILE, headers=single).json()["decision_id"] == one["decision_id"]
