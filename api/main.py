@@ -38,10 +38,13 @@ Every answer carries a `decision_id` and the `ruleset_version` (a content hash o
 the same profile under the same version gives the same findings. Errors are RFC 9457 problem
 details (`application/problem+json`) naming each bad field.
 
-For three kinds of caller: case-management systems (`POST /v1/evaluations`, CDS Hooks cards at
-`/cds-services`), TA providers (`explain=true`, what-if `POST /v1/evaluations:compare`) and grant
-portals (`POST /v1/evaluations:batch`). Every decision is appended to a decision log and can be
-fetched again by its id.
+For three kinds of caller: case-management systems (`POST /v1/evaluations`, CDS Hooks 2.0 at
+`/cds-services` with client JWTs, CORS and feedback), TA providers (`explain=true`, what-if
+`POST /v1/evaluations:compare`) and grant portals (`POST /v1/evaluations:batch`, asynchronous
+`POST /v1/batch-jobs`, their own `external_id` and labels, `GET /v1/evaluations` to search,
+`view=summary` and `fail_on` verdicts). Every decision is appended to a decision log and can be
+fetched again by its id. Every `POST` under `/v1` takes an `Idempotency-Key`; answers are gzipped
+for clients that accept it.
 """
 
 
