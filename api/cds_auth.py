@@ -26,7 +26,6 @@ With no CDS clients configured the CDS routes fall back to the API keys of the r
 from __future__ import annotations
 
 import hashlib
-import hmac
 import threading
 import time
 from dataclasses import dataclass
@@ -35,7 +34,7 @@ from typing import Any
 import jwt
 from fastapi import HTTPException, Request
 
-from api.guards import hash_key
+from api.guards import match_key
 from api.settings import ASYMMETRIC_ALGORITHMS, CdsClient, Settings
 from decisionlog import DecisionLog, LogUnavailable
 
@@ -104,12 +103,7 @@ class CdsAuthenticator:
                 raise Unauthorized("send 'Authorization: Bearer <JWT>' signed by a trusted CDS client")
             return self._check_jwt(token, request)
         if self.settings.api_keys:
-            presented = token or request.headers.get("x-api-key", "").strip()
-            digest = bytes.fromhex(hash_key(presented)) if presented else b""
-            found = None
-            for key in self.settings.api_keys:  # no early exit: the same work for every key
-                if digest and hmac.compare_digest(digest, bytes.fromhex(key.sha256)):
-                    found = key
+            found = match_key(self.settings.api_keys, token or request.headers.get("x-api-key", ""))
             if found is None:
                 raise Unauthorized("send a valid key as 'Authorization: Bearer <key>' or 'X-API-Key'")
             needed = "read" if request.method in ("GET", "HEAD") else "evaluate"

@@ -128,6 +128,19 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def match_key(keys: list[Any], presented: str) -> Any | None:
+    """The configured key (``Settings.api_keys`` entry) that ``presented`` is, or None; the same
+    work for every key (no early exit), compared in constant time. For routes that check keys
+    themselves: the CDS routes without CDS clients, the page's sign-in."""
+    presented = presented.strip()
+    digest = hashlib.sha256(presented.encode()).digest() if presented else b""
+    found = None
+    for key in keys:
+        if digest and hmac.compare_digest(digest, bytes.fromhex(key.sha256)):
+            found = key
+    return found
+
+
 class KeyGuard:
     """API keys with scopes, and a rate limit per key (per client address without keys)."""
 

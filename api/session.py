@@ -36,7 +36,7 @@ from urllib.parse import quote, urlsplit
 from fastapi import HTTPException, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
-from api.guards import hash_key
+from api.guards import match_key
 from api.settings import Settings
 
 COOKIE = "peercheck_session"
@@ -117,11 +117,7 @@ class Sessions:
 
     def sign_in(self, presented: str) -> PageSession | None:
         """A new session for the key presented, or None when it is not a configured key."""
-        digest = bytes.fromhex(hash_key(presented.strip())) if presented.strip() else b""
-        found = None
-        for key in self.settings.api_keys:  # no early exit: the same work for every key
-            if digest and hmac.compare_digest(digest, bytes.fromhex(key.sha256)):
-                found = key
+        found = match_key(self.settings.api_keys, presented)
         if found is None:
             return None
         return PageSession(sid=secrets.token_urlsafe(18), key_id=found.id, scopes=tuple(found.scopes), new=True)

@@ -15,7 +15,6 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
-import pytest
 
 from bench.load import free_port, start_server
 from conftest import BASE_PROFILE, variant

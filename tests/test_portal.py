@@ -4,13 +4,10 @@ document that types batch items and names operations readably."""
 
 from __future__ import annotations
 
-import gzip
 import threading
-import time
 from datetime import datetime, timedelta, timezone
 
 import httpx
-import pytest
 
 from conftest import BASE_PROFILE, variant
 

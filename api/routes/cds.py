@@ -13,7 +13,7 @@ from fastapi.exceptions import RequestValidationError
 
 from api import cds
 from api import cds_feedback as feedback
-from api.cds_auth import CdsCaller, cds_caller, service_base
+from api.cds_auth import CdsCaller, cds_caller
 from api.deps import Service, get_service
 from api.evaluating import run_nearby
 from api.logs import log
