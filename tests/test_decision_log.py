@@ -40,7 +40,7 @@ def test_round_trip_in_sqlite(make_client, tmp_path):
     assert stored["kind"] == "evaluation" and stored["profile"] is None
     assert datetime.fromisoformat(stored["logged_at"]) <= datetime.now(timezone.utc)
     returned = {k: v for k, v in answer.items() if k not in ("recorded", "explanation", "verdict", "failing_rules")}
-    assert {k: v for k, v in stored.items() if k not in ("kind", "logged_at", "profile", "job_id", "feedback")} == returned
+    assert {k: v for k, v in stored.items() if k not in ("kind", "logged_at", "profile", "job_id", "feedback", "external_id", "labels")} == returned
 
     (row,) = db_rows(tmp_path / "log")
     assert row["decision_id"] == answer["decision_id"] and row["ruleset_version"] == answer["ruleset_version"]
@@ -305,7 +305,7 @@ def test_round_trip_in_postgresql(make_client, tmp_path, postgres_url):
     assert answer["recorded"] is True
     stored = client.get(f"/v1/evaluations/{answer['decision_id']}").json()
     returned = {k: v for k, v in answer.items() if k not in ("recorded", "explanation", "verdict", "failing_rules")}
-    assert {k: v for k, v in stored.items() if k not in ("kind", "logged_at", "profile", "job_id", "feedback")} == returned
+    assert {k: v for k, v in stored.items() if k not in ("kind", "logged_at", "profile", "job_id", "feedback", "external_id", "labels")} == returned
     batch = client.post("/v1/evaluations:batch", json={"items": [BASE_PROFILE] * 3}).json()
     assert batch["recorded"] is True
     # retention in PostgreSQL

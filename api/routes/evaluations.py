@@ -165,8 +165,9 @@ async def evaluate(
             decision_id=decision.decision_id, evaluated_at=decision.evaluated_at, ruleset_version=decision.ruleset_version,
             profile_digest=decision.profile_digest, summary=decision.summary, recorded=recorded, **echo))
     explanation = await run_nearby(profile, explain, service.evaluator, profile, decision) if explain_all else None
+    unasked = {name for name, value in echo.items() if value is None}  # the answer grows only by what was asked for
     return model_response(EvaluationResult.model_construct(**decision.__dict__, recorded=recorded, explanation=explanation,
-                                                           **echo))
+                                                           **echo), exclude=unasked)
 
 
 @router.post(
