@@ -8,12 +8,13 @@ what evaluations actually use.
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, Field
 
 from engine import Ruleset
-from engine.catalog import Activity, RecoveryRequirement, ResearchedRow, SourceBasis
+from engine.catalog import RULES_DIR, Activity, RecoveryRequirement, ResearchedRow, SourceBasis
 from engine.evaluate import CitationOut
 from engine.jurisdictions import fact_lines, recovery_summary
 
@@ -79,7 +80,7 @@ class SourceOut(BaseModel):
 
 
 class OverridesOut(BaseModel):
-    file: str | None = Field(description="Path of the operator's overrides file.")
+    file: str | None = Field(description="Name of the operator's overrides file (its folder is not shown).")
     description: str
     parameters: dict[str, dict[str, int | float | str | bool]] = Field(description="rule id → parameter → value in force.")
     states: list[str] = Field(description="State rows (shaped like the tool kit's) added or replaced.")
@@ -98,7 +99,10 @@ class RulesetInfo(BaseModel):
     states_in_table: list[str] = Field(description="USPS codes with a row in the tool kit's state table (or an operator's).")
     states_researched: list[str] = Field(description="USPS codes for which the researched state table cites a recovery requirement.")
     sources: list[SourceOut]
-    loaded_from: list[str] = Field(description="Rules folder, activity catalog, state table, sources folder and (last, if any) the overrides file.")
+    loaded_from: list[str] = Field(
+        description="Rules folder, activity catalog, state table, sources folder and (last, if any) the overrides file: "
+        "bundled parts as `rules/…`, others by file or folder name only — the server's own paths are not shown."
+    )
     overrides: OverridesOut | None = Field(description="The operator's overrides, if a file is configured.")
 
 
@@ -151,11 +155,21 @@ def jurisdiction(ruleset: Ruleset, state: str) -> Jurisdiction:
                         citation=_cited(ruleset, table.default.citation), **extra)
 
 
+def shown_path(path: str) -> str:
+    """A path as the API may show it: relative to the bundled rules folder's parent when it lies
+    inside (``rules/catalog/states.yaml``), else its last part — never where the server keeps it."""
+    resolved = Path(path).resolve()
+    if resolved.is_relative_to(RULES_DIR.parent):
+        return resolved.relative_to(RULES_DIR.parent).as_posix()
+    return resolved.name
+
+
 def ruleset_info(ruleset: Ruleset, engine: str) -> RulesetInfo:
     overrides = None
     if ruleset.overrides is not None:
         o = ruleset.overrides
-        overrides = OverridesOut(file=ruleset.overrides_file, description=o.description,
+        overrides = OverridesOut(file=shown_path(ruleset.overrides_file) if ruleset.overrides_file else None,
+                                 description=o.description,
                                  parameters={k: dict(v) for k, v in o.parameters.items()},
                                  states=sorted(o.states), state_requirements=sorted(o.state_requirements),
                                  activities=sorted(o.activities))
@@ -170,6 +184,6 @@ def ruleset_info(ruleset: Ruleset, engine: str) -> RulesetInfo:
         states_in_table=sorted(ruleset.states.states),
         states_researched=sorted(c for c, r in ruleset.states.researched.items() if r.recovery_facts()),
         sources=[SourceOut(id=k, title=v.title, publisher=v.publisher, year=v.year) for k, v in ruleset.sources.info.items()],
-        loaded_from=list(ruleset.loaded_from),
+        loaded_from=[shown_path(p) for p in ruleset.loaded_from],
         overrides=overrides,
     )

@@ -57,6 +57,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine import Decision, Finding, Profile
 from engine.evaluate import CitationOut, NeedsInformation
+from report.markdown import md as _md  # inline text: Markdown escaped, line breaks made spaces
 
 SERVICE_ID = "peercheck-program-review"
 HOOK = "peercheck-program-review"
@@ -292,15 +293,6 @@ def _who_need(need: NeedsInformation) -> str:
 
 def _clip(text: str) -> str:
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rstrip() + "…"
-
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~#])")
-
-
-def _md(text: str) -> str:
-    """Escape Markdown in text that may carry the caller's values (peer titles, ids), so a profile
-    cannot inject links, images or HTML into a card."""
-    return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def _detail(finding: Finding, citation: CitationOut) -> str:

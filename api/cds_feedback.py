@@ -114,6 +114,14 @@ def program_key(client: str, program_id: str | None, profile: Profile) -> str:
     return hashlib.sha256(f"{client}\x00{what}".encode()).hexdigest()
 
 
+def peer_key(program: str, peer_id: str | None) -> str | None:
+    """How a peer is found again without keeping its id (the decision log keeps no peer ids): a hash
+    of the program's key and the peer's id; None for a peer without an id (matched by position)."""
+    if peer_id is None:
+        return None
+    return hashlib.sha256(f"{program}\x00peer\x00{peer_id}".encode()).hexdigest()
+
+
 def with_overrides(store: DecisionLog | None, key: str, profile: Profile) -> tuple[Profile, int]:
     """The profile with the program's standing overrides added to ``acknowledged`` (those the
     profile does not already acknowledge, on subjects it still has); and how many were added."""
@@ -124,12 +132,12 @@ def with_overrides(store: DecisionLog | None, key: str, profile: Profile) -> tup
         return profile, 0
     have = list(profile.acknowledged or ())
     added: list[Acknowledgement] = []
-    ids = {peer.id: i for i, peer in enumerate(profile.peers) if peer.id is not None}
+    ids = {peer_key(key, peer.id): i for i, peer in enumerate(profile.peers) if peer.id is not None}
     for override in overrides:
-        if override.peer_id is not None:
-            if override.peer_id not in ids:
+        if override.peer_key is not None:
+            if override.peer_key not in ids:
                 continue
-            subject = f"/peers/{ids[override.peer_id]}"
+            subject = f"/peers/{ids[override.peer_key]}"
         else:
             subject = override.subject
             if subject and int(subject.rsplit("/", 1)[1]) >= len(profile.peers):

@@ -5,8 +5,9 @@
   rejected with a 422 naming the problem, before FastAPI parses it leniently. (NaN and Infinity
   pass here and are refused by the profile model, which names the field.)
 * ``KeyGuard`` — optional API keys (stored as SHA-256 hashes, compared in constant time),
-  scopes (``read`` for GET, ``evaluate`` for POST, which writes decisions) and a per-key rate
-  limit (429 with Retry-After). ``/healthz`` and the API docs stay open.
+  scopes (``read`` for GET, ``evaluate`` for POST, which writes decisions), a per-key rate
+  limit and a limit on failed authentications per client address (429 with Retry-After).
+  ``/healthz`` and the API docs stay open.
 
 Each answers with RFC 9457 problem details.
 """
@@ -16,13 +17,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import math
-import time
 from typing import Any, Awaitable, Callable, Iterable
 
 from limits import parse as parse_limit
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 
 from api.problems import PROBLEM_JSON, TYPE_BASE
 from report.inputs import DuplicateKey, reject_duplicate_keys
@@ -141,16 +138,33 @@ def match_key(keys: list[Any], presented: str) -> Any | None:
     return found
 
 
-class KeyGuard:
-    """API keys with scopes, and a rate limit per key (per client address without keys)."""
+def presented_key(scope: Scope) -> str | None:
+    """The key a request presents: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``,
+    surrounding whitespace removed from either; None when there is none."""
+    scheme, _, credentials = (_header(scope, b"authorization") or "").strip().partition(" ")
+    if scheme.lower() == "bearer" and credentials.strip():
+        return credentials.strip()
+    return (_header(scope, b"x-api-key") or "").strip() or None
 
-    def __init__(self, app: ASGIApp, keys: list[Any], rate_limit: str | None,
-                 own_auth_prefixes: tuple[str, ...] = ()):
+
+class KeyGuard:
+    """API keys with scopes, a rate limit per key (per client address without keys), and a limit
+    on failed authentications per client address.
+
+    Counters are kept by ``limiter`` (api/limiter.py: shared by the workers of a machine). The
+    client address is what ``ClientAddress`` (api/forwarding.py) decided. An address that has
+    failed authentication more than ``auth_failure_limit`` times gets 429 — without its key
+    being checked — until its window frees up. Paths under ``own_auth_prefixes`` authenticate
+    their callers themselves (the rate limit still applies to them)."""
+
+    def __init__(self, app: ASGIApp, keys: list[Any], rate_limit: str | None, limiter: Any = None,
+                 auth_failure_limit: str | None = None, own_auth_prefixes: tuple[str, ...] = ()):
         self.app = app
         self.own_auth_prefixes = own_auth_prefixes  # routes that authenticate callers themselves (rate limits still apply)
         self.keys = [(k.id, bytes.fromhex(k.sha256), frozenset(k.scopes)) for k in keys]
         self.limit = parse_limit(rate_limit) if rate_limit else None
-        self.limiter = MovingWindowRateLimiter(MemoryStorage()) if self.limit else None
+        self.failure_limit = parse_limit(auth_failure_limit) if auth_failure_limit and self.keys else None
+        self.limiter = limiter
 
     def _identify(self, presented: str) -> tuple[str, frozenset[str]] | None:
         digest = hashlib.sha256(presented.encode()).digest()
@@ -160,30 +174,38 @@ class KeyGuard:
                 found = (key_id, scopes)
         return found
 
+    async def _too_many(self, send: Send, item: Any, key: str, what: str, path: str) -> None:
+        retry = str(self.limiter.retry_after(item, key))
+        await send_problem(send, 429, "rate-limited", "Too many requests",
+                           f"{what} ({item}) exceeded; retry after {retry} s", path,
+                           [(b"retry-after", retry.encode())])
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             return await self.app(scope, receive, send)
         path = scope["path"]
-        who = (scope.get("client") or ("unknown", 0))[0]
+        address = (scope.get("client") or ("unknown", 0))[0]
+        who = f"address:{address}"
         if self.keys and not path.startswith(self.own_auth_prefixes):
-            authorization = _header(scope, b"authorization") or ""
-            presented = authorization[7:].strip() if authorization[:7].lower() == "bearer " else _header(scope, b"x-api-key")
+            failures = f"auth-failures:{address}"
+            if self.failure_limit is not None and not self.limiter.allows(self.failure_limit, failures):
+                return await self._too_many(send, self.failure_limit, failures, "too many failed authentications from this address", path)
+            presented = presented_key(scope)
             identity = self._identify(presented) if presented else None
             if identity is None:
+                if self.failure_limit is not None:
+                    self.limiter.hit(self.failure_limit, failures)
                 return await send_problem(send, 401, "unauthorized", "API key required",
                                           "send a valid key as 'Authorization: Bearer <key>' or 'X-API-Key'", path,
                                           [(b"www-authenticate", b'Bearer realm="peercheck"')])
-            who, scopes = identity
+            key_id, scopes = identity
+            who = f"key:{key_id}"
             needed = "read" if scope["method"] in ("GET", "HEAD", "OPTIONS") else "evaluate"
             if needed not in scopes:
                 return await send_problem(send, 403, "forbidden", "Missing scope",
                                           f"this key lacks the '{needed}' scope", path)
-        if self.limiter is not None and not self.limiter.hit(self.limit, who):
-            reset = self.limiter.get_window_stats(self.limit, who).reset_time
-            retry = str(max(1, math.ceil(reset - time.time())))
-            return await send_problem(send, 429, "rate-limited", "Too many requests",
-                                      f"rate limit {self.limit} exceeded; retry after {retry} s", path,
-                                      [(b"retry-after", retry.encode())])
+        if self.limit is not None and not self.limiter.hit(self.limit, who):
+            return await self._too_many(send, self.limit, who, "rate limit", path)
         await self.app(scope, receive, send)
 
 

@@ -40,10 +40,14 @@ def configure(level: str = "INFO", json: bool = True) -> None:
 log = structlog.get_logger("peercheck")
 
 
+CLIENT_CLOSED = 499  # nginx's code for "client closed the request": not a server error
+
+
 class RequestLog:
     """Plain ASGI middleware: a request id (the caller's ``X-Request-ID`` if sane, else new) bound
     to every log line of the request and echoed in the response, and one ``request`` line with
-    method, path, status and duration — never the body."""
+    method, path, status and duration — never the body. A request whose client went away before
+    any answer was started is logged with status 499, so 5xx counts only the server's failures."""
 
     def __init__(self, app):
         self.app = app
@@ -58,8 +62,16 @@ class RequestLog:
                 break
         if not request_id or len(request_id) > 64 or not request_id.isprintable():
             request_id = uuid.uuid4().hex
-        status = 500
+        status: int | None = None
+        disconnected = False
         started = time.perf_counter()
+
+        async def watching_receive():
+            nonlocal disconnected
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                disconnected = True
+            return message
 
         async def send_with_id(message) -> None:
             nonlocal status
@@ -70,8 +82,10 @@ class RequestLog:
 
         structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, watching_receive, send_with_id)
         finally:
             structlog.contextvars.unbind_contextvars("request_id")
+            if status is None:
+                status = CLIENT_CLOSED if disconnected else 500
             log.info("request", request_id=request_id, method=scope["method"], path=scope["path"],
                      status=status, duration_ms=round((time.perf_counter() - started) * 1000, 2))

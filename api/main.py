@@ -9,22 +9,28 @@ service never starts half-loaded.
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from api import batch as batching
-from api import problems
-from api.guards import KeyGuard, StrictJSON
+from api import problems, stored
 from api.cds_auth import CdsAuthenticator
 from api.compression import CompressAnswers
 from api.cors import CdsCors
+from api.forwarding import ClientAddress, TrustedProxies
+from api.guards import KeyGuard, StrictJSON
+from api.limiter import FILE as LIMITS_FILE
+from api.limiter import SharedLimiter
+from api.transport import BodyDeadline, HeadAsGet
 from api.deps import Service
 from api.logs import RequestLog, configure, log
 from api.jobs import JobRunner
 from api.routes import catalog, cds, evaluations, health, jobs, pages, rules
 from api.session import Sessions
 from api.settings import Settings
+from api.stored import RulesetTexts
 from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
 from decisionlog.group_commit import GroupCommit
 from engine import Evaluator, LoadError, load_ruleset, make_engine
@@ -53,20 +59,31 @@ def _decision_log(settings: Settings) -> DecisionLog | None:
     if not settings.decision_log_enabled:
         return None
     return open_log(database_url=settings.database_url, data_dir=settings.data_dir,
-                    retention_days=settings.decision_log_retention_days, sqlite_sync=settings.decision_log_sync)
+                    retention_days=settings.decision_log_retention_days, sqlite_sync=settings.decision_log_sync,
+                    wait_s=settings.decision_log_wait_ms / 1000, max_bytes=settings.decision_log_max_mb * 1024 * 1024)
 
 
-def _lifespan(store: DecisionLog | None, writer: GroupCommit | None, runner: JobRunner):
-    """Open the decision log (and prune expired decisions) at start-up, then start the batch-job
-    workers (which resume unfinished jobs); at shutdown let them commit their chunk, then close.
-    A store that cannot be opened does not stop the service: answers then carry recorded=false."""
+def _limiter(settings: Settings) -> SharedLimiter | None:
+    """Counters for the rate limits that are configured, shared by the machine's workers."""
+    if settings.rate_limit is None and not (settings.api_keys and settings.auth_failure_limit):
+        return None
+    return SharedLimiter(Path(settings.data_dir) / LIMITS_FILE)
+
+
+def _lifespan(store: DecisionLog | None, writer: GroupCommit | None, texts: RulesetTexts, runner: JobRunner):
+    """Open the decision log (migrate its schema, prune expired decisions, keep the ruleset's
+    texts, upgrade older records) at start-up, then start the batch-job workers (which resume
+    unfinished jobs); at shutdown let them commit their chunk, then close. A store that cannot be
+    opened does not stop the service: answers then carry recorded=false."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         if store is not None:
             try:
                 store.start()
-                log.info("decision_log_ready", store=store.name, retention_days=store.retention_days)
+                stored.prepare(store, texts)
+                log.info("decision_log_ready", store=store.name, retention_days=store.retention_days,
+                         max_mb=store.max_bytes // (1024 * 1024))
             except LogUnavailable as exc:
                 log.warning("decision_log_unavailable", store=store.name, operation="start", error=str(exc))
         runner.start()
@@ -108,14 +125,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     evaluator = Evaluator(ruleset, make_engine(settings.engine, ruleset))
     store = _decision_log(settings)
     writer = GroupCommit(store) if store is not None else None
-    service = Service(settings, ruleset, evaluator, store, writer)
+    texts = RulesetTexts(ruleset)
+    service = Service(settings, ruleset, evaluator, store, writer, texts)
     runner = JobRunner(service, settings.batch_job_workers)
 
     app = FastAPI(
         title="PeerCheck",
         version="0.1.0",
         description=DESCRIPTION,
-        lifespan=_lifespan(store, writer, runner),
+        lifespan=_lifespan(store, writer, texts, runner),
         responses=problems.GUARD_RESPONSES,
         generate_unique_id_function=operation_id,
     )
@@ -132,15 +150,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cds.router)
     app.include_router(health.router)
     app.include_router(pages.router)
-    # Innermost first: strict JSON and size checks, keys and rate limits, gzip, CORS (CDS routes), the request log.
+    # Innermost first: strict JSON and size checks (a larger limit for batch jobs), the body-read
+    # deadline, keys and rate limits, the client address they count under, HEAD served as GET, gzip,
+    # CORS on the CDS routes, then the request log. The CDS routes check their callers themselves
+    # (a client's JWT, api/cds_auth.py), and so does the page (a signed-in session, api/session.py).
     app.add_middleware(_BodyLimits, settings=settings)
-    # The CDS routes check their callers themselves (a client's JWT, api/cds_auth.py), and so does the page
-    # (a signed-in session, api/session.py).
+    app.add_middleware(BodyDeadline, seconds=settings.body_timeout_s)
     app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit,
+                       auth_failure_limit=settings.auth_failure_limit, limiter=_limiter(settings),
                        own_auth_prefixes=("/cds-services", "/ui"))
+    app.add_middleware(ClientAddress, trusted=TrustedProxies.parse(settings.forwarded_allow_ips))
+    app.add_middleware(HeadAsGet)
     app.add_middleware(CompressAnswers)
     app.add_middleware(CdsCors, origins=settings.cds_cors_origins)
-
     app.add_middleware(RequestLog)  # outermost: guard answers are logged too
 
     log.info("started", ruleset_version=ruleset.version, rules=len(ruleset.rules), engine=settings.engine,

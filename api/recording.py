@@ -1,24 +1,32 @@
 """Appending decisions to the decision log before the answer goes out.
 
 The write happens before the response, so a decision the caller has seen is one that is stored.
-Writes go through the service's group-commit writer (decisionlog.group_commit): concurrent
-requests share one commit. If the log cannot take them (read-only disk, locked file, database
-down), the caller still gets the decision, with ``recorded: false``, and a warning is logged —
-with ids and counts only.
+What is stored is the decision's audit record (engine/audit.py): rule ids, subjects by position,
+severities, non-identifying evidence and counts; texts by reference to the ruleset version; the
+profile only when the operator keeps profiles. Writes go through the service's group-commit
+writer (decisionlog.group_commit): concurrent requests share one commit. If the log cannot take
+them (read-only disk, locked file, database down, size budget reached), the caller still gets the
+decision, with ``recorded: false``; the writer logs a warning when the log becomes unavailable
+and when it recovers, and each unrecorded decision is logged by id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 from concurrent.futures import Future
 from typing import Sequence
 
+from starlette.concurrency import run_in_threadpool
+
 from api.deps import Service
+from api.evaluating import LOOP_MAX_PEERS
 from api.logs import log
 from api.metadata import NONE, CallerMetadata
 from decisionlog import DecisionRecord, LogUnavailable
 from decisionlog.base import CardRef
 from engine import Decision, Profile
+from engine.audit import RECORD_FORMAT, audit_record
 
 
 def record(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str,
@@ -37,9 +45,13 @@ def record(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: st
 
 async def record_async(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str,
                        metas: Sequence[CallerMetadata] | None = None, cards: Sequence[CardRef] = ()) -> bool:
-    """``record`` for routes that run on the event loop: the loop serves others while the commit runs.
+    """``record`` for routes that run on the event loop: the loop serves others while the commit
+    runs, and while the record of a large profile is written (tens of ms for 500 peers).
     ``cards``: the CDS cards of a single decision, stored with it."""
-    pending = _submit(service, pairs, kind, metas, cards)
+    if sum(len(profile.peers) for _, profile in pairs) > LOOP_MAX_PEERS:
+        pending = await run_in_threadpool(_submit, service, pairs, kind, metas, cards)
+    else:
+        pending = _submit(service, pairs, kind, metas, cards)
     if pending is None:
         return False
     try:
@@ -64,19 +76,20 @@ def _submit(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: s
 def decision_record(service: Service, decision: Decision, profile: Profile, kind: str,
                     meta: CallerMetadata = NONE, cards: tuple[CardRef, ...] = (), job_id: str | None = None
                     ) -> DecisionRecord:
-    """What the decision log stores of one decision: the decision, the caller's metadata, and the
-    profile only when the operator turned profile storage on."""
+    """What the decision log stores of one decision: its audit record, the caller's metadata, and
+    the profile only when the operator turned profile storage on."""
     keep_profiles = service.settings.decision_log_store_profiles
     return DecisionRecord(
         decision_id=decision.decision_id, evaluated_at=decision.evaluated_at,
         ruleset_version=decision.ruleset_version, profile_digest=decision.profile_digest,
-        status=decision.summary.status, kind=kind, decision_json=decision.model_dump_json(),
+        status=decision.summary.status, kind=kind, record_format=RECORD_FORMAT,
+        decision_json=json.dumps(audit_record(decision, profile), separators=(",", ":"), ensure_ascii=False),
         profile_json=profile.model_dump_json(exclude_none=True) if keep_profiles else None,
         external_id=meta.external_id, labels_json=meta.labels_json(), job_id=job_id, cards=cards,
     )
 
 
 def _unavailable(service: Service, records: list[DecisionRecord], kind: str, exc: LogUnavailable) -> bool:
-    log.warning("decision_log_unavailable", store=service.decision_log.name, kind=kind, decisions=len(records),
-                first_decision_id=records[0].decision_id, error=str(exc))
+    log.info("decision_not_recorded", store=service.decision_log.name, kind=kind, decisions=len(records),
+             first_decision_id=records[0].decision_id, reason=str(exc))
     return False

@@ -130,6 +130,17 @@ class Settings(BaseSettings):
         "power cut (an fsync per commit). `normal`: it survives the process being killed, not a power cut or OS "
         "crash (WAL fsynced at checkpoints only); faster under load. PostgreSQL follows its own synchronous_commit.",
     )
+    decision_log_wait_ms: int = Field(
+        default=250, ge=1, le=10_000,
+        description="Longest a decision-log write waits for a lock (SQLite busy timeout, PostgreSQL lock_timeout). "
+        "A write that cannot go through in time is answered with recorded=false, and the log is retried after a "
+        "back-off (1 s, doubling up to 30 s) instead of making every answer wait.",
+    )
+    decision_log_max_mb: int = Field(
+        default=2048, ge=0,
+        description="Size budget of the decision log in MiB (0: none). When the stored decisions reach it, new decisions "
+        "are answered with recorded=false and not stored, and a warning is logged, until retention pruning frees room.",
+    )
     decision_log_store_profiles: bool = Field(
         default=False,
         description="Also store the submitted profile with each decision. Off by default: profiles name people and may "
@@ -193,5 +204,22 @@ class Settings(BaseSettings):
     )
     rate_limit: str | None = Field(
         default=None,
-        description="Per-key (per client address without keys) rate limit such as '600/minute'; unset: no limit.",
+        description="Per-key (per client address without keys) rate limit such as '600/minute'; unset: no limit. "
+        "Counted across the worker processes of a machine (a SQLite file in data_dir); replicas count separately.",
+    )
+    auth_failure_limit: str | None = Field(
+        default="10/minute",
+        description="With API keys: failed authentications allowed per client address, e.g. '10/minute'; above it the "
+        "address gets 429 until its window frees up, whatever key it sends. Unset: no limit.",
+    )
+    forwarded_allow_ips: str = Field(
+        default="",
+        validation_alias=AliasChoices("FORWARDED_ALLOW_IPS", "PEERCHECK_FORWARDED_ALLOW_IPS"),
+        description="Comma-separated addresses or networks of reverse proxies whose X-Forwarded-For is believed "
+        "(rate limits and failed authentications count per client address). Empty (default): none. The same "
+        "variable uvicorn reads, so both agree; docs/deployment.md explains.",
+    )
+    body_timeout_s: float = Field(
+        default=30.0, gt=0, le=3600,
+        description="Seconds a request body may take to arrive in full; a stalled or trickling upload gets 408.",
     )

@@ -23,17 +23,18 @@ def insert_decisions(tx: Tx, records: Sequence[DecisionRecord], now: float | Non
     cast = "::jsonb" if postgres else ""
     tx.executemany(
         "INSERT INTO decisions (decision_id, evaluated_at, logged_at, ruleset_version, profile_digest, status, kind,"
-        f" decision, profile, external_id, labels, job_id) VALUES (%s, %s, {logged_at}, %s, %s, %s, %s, %s{cast},"
-        f" %s{cast}, %s, %s{cast}, %s)",
+        f" decision, profile, record_format, external_id, labels, job_id) VALUES (%s, %s, {logged_at}, %s, %s, %s, %s,"
+        f" %s{cast}, %s{cast}, %s, %s, %s{cast}, %s)",
         [(r.decision_id, r.evaluated_at if postgres else _iso(r.evaluated_at), now, r.ruleset_version,
-          r.profile_digest, r.status, r.kind, r.decision_json, r.profile_json, r.external_id, r.labels_json, r.job_id)
+          r.profile_digest, r.status, r.kind, r.decision_json, r.profile_json, r.record_format, r.external_id,
+          r.labels_json, r.job_id)
          for r in records],
     )
-    cards = [(c.card_uuid, r.decision_id, c.rule_id, c.subject, c.peer_id, c.program_key, now)
+    cards = [(c.card_uuid, r.decision_id, c.rule_id, c.subject, c.peer_key, c.program_key, now)
              for r in records for c in r.cards]
     if cards:
         tx.executemany(
-            "INSERT INTO cds_cards (card_uuid, decision_id, rule_id, subject, peer_id, program_key, logged_at)"
+            "INSERT INTO cds_cards (card_uuid, decision_id, rule_id, subject, peer_key, program_key, logged_at)"
             " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (card_uuid) DO NOTHING", cards)
 
 

@@ -30,7 +30,7 @@ class Feedback:
 class Override:
     rule_id: str
     subject: str
-    peer_id: str | None
+    peer_key: str | None
     reason_code: str | None
     reason_text: str | None
     outcome_at: str
@@ -44,13 +44,13 @@ def record(store: DecisionLog, client: str, entries: Sequence[Feedback]) -> tupl
     now = time.time()
     with store.transaction() as tx:
         for entry in entries:
-            card = tx.one("SELECT decision_id, rule_id, subject, peer_id, program_key FROM cds_cards WHERE card_uuid = %s",
+            card = tx.one("SELECT decision_id, rule_id, subject, peer_key, program_key FROM cds_cards WHERE card_uuid = %s",
                           (entry.card_uuid,))
             if card is None:
                 unknown.append(entry.card_uuid)
                 continue
             tx.execute(
-                "INSERT INTO cds_feedback (card_uuid, outcome, outcome_at, decision_id, rule_id, subject, peer_id,"
+                "INSERT INTO cds_feedback (card_uuid, outcome, outcome_at, decision_id, rule_id, subject, peer_key,"
                 " program_key, client, reason_code, reason_text, received_at)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
                 " ON CONFLICT (card_uuid, outcome, outcome_at) DO NOTHING",
@@ -72,12 +72,12 @@ def for_decision(store: DecisionLog, decision_id: str) -> list[dict[str, Any]]:
 def standing_overrides(store: DecisionLog, program_key: str) -> list[Override]:
     """The program's findings whose latest feedback is ``overridden``, oldest first."""
     with store.transaction(write=False) as tx:
-        rows = tx.all("SELECT rule_id, subject, peer_id, outcome, reason_code, reason_text, outcome_at, decision_id"
+        rows = tx.all("SELECT rule_id, subject, peer_key, outcome, reason_code, reason_text, outcome_at, decision_id"
                       " FROM cds_feedback WHERE program_key = %s ORDER BY outcome_at, received_at LIMIT %s",
                       (program_key, READ_MAX))
     latest: dict[tuple[str, str], Any] = {}
     for row in rows:
         latest[(row[0], row[2] if row[2] is not None else row[1])] = row
-    return [Override(rule_id=r[0], subject=r[1], peer_id=r[2], reason_code=r[4], reason_text=r[5], outcome_at=r[6],
+    return [Override(rule_id=r[0], subject=r[1], peer_key=r[2], reason_code=r[4], reason_text=r[5], outcome_at=r[6],
                      decision_id=r[7])
             for r in latest.values() if r[3] == "overridden"]

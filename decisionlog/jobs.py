@@ -158,7 +158,9 @@ def work_chunk(store: DecisionLog, size: int, evaluate: Callable[[list[PendingIt
             return 0
         pending = [PendingItem(job_id=r[0], index=r[1], item=_json(r[2], tx), options=_json(r[3], tx)) for r in rows]
         outcomes = evaluate(pending)
-        insert_decisions(tx, [o.record for o in outcomes if o.record is not None])
+        records = [o.record for o in outcomes if o.record is not None]
+        incoming = store.check_room(records)  # LogFull: the chunk is rolled back and tried again later
+        insert_decisions(tx, records)
         tx.executemany(
             "UPDATE batch_job_items SET state = 'done', item = NULL, decision_id = %s, status = %s, verdict = %s,"
             f" error = %s{cast}, external_id = %s, labels = %s{cast} WHERE job_id = %s AND idx = %s AND state = 'pending'",
@@ -178,7 +180,8 @@ def work_chunk(store: DecisionLog, size: int, evaluate: Callable[[list[PendingIt
                 " webhook_state = CASE WHEN processed + %s >= total AND webhook_url IS NOT NULL THEN 'pending'"
                 " ELSE webhook_state END WHERE job_id = %s",
                 (len(done), invalid, len(done), len(done), now, len(done), job_id))
-        return len(rows)
+    store.took_room(incoming)
+    return len(rows)
 
 
 def claim_webhook(store: DecisionLog, lease_s: float) -> Job | None:

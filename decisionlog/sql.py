@@ -16,7 +16,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
-SCHEMA_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -64,9 +63,15 @@ class Tx:
         return list(self.execute(sql, params).fetchall())
 
 
-# Columns added to ``decisions`` in schema 2: the caller's own id and labels, echoed and
-# searchable (``GET /v1/evaluations``), and the batch job an item's decision belongs to.
-DECISION_COLUMNS_V2 = (("external_id", "TEXT"), ("labels", "{json}"), ("job_id", "TEXT"))
+def migration(d: Dialect) -> tuple[str, ...]:
+    """The stores' migration that adds all of this (one numbered migration in each store): the
+    caller's own id and labels on each decision (echoed, searchable with ``GET /v1/evaluations``),
+    the batch job an item's decision belongs to, and the tables below."""
+    if_missing = " IF NOT EXISTS" if d.name == "postgresql" else ""
+    columns = tuple(f"ALTER TABLE decisions ADD COLUMN{if_missing} {name} {kind}"
+                    for name, kind in (("external_id", "TEXT"), ("labels", d.json), ("job_id", "TEXT")))
+    extra = ("CREATE INDEX IF NOT EXISTS decisions_labels ON decisions USING gin (labels)",) if d.name == "postgresql" else ()
+    return columns + tuple(decision_indexes()) + extra + tuple(tables(d))
 
 
 def tables(d: Dialect) -> list[str]:
@@ -90,7 +95,7 @@ def tables(d: Dialect) -> list[str]:
             decision_id TEXT NOT NULL,
             rule_id     TEXT NOT NULL,
             subject     TEXT NOT NULL,
-            peer_id     TEXT,
+            peer_key    TEXT,
             program_key TEXT,
             logged_at   {d.real} NOT NULL
         )""",
@@ -102,7 +107,7 @@ def tables(d: Dialect) -> list[str]:
             decision_id  TEXT NOT NULL,
             rule_id      TEXT NOT NULL,
             subject      TEXT NOT NULL,
-            peer_id      TEXT,
+            peer_key     TEXT,
             program_key  TEXT,
             client       TEXT NOT NULL,
             reason_code  TEXT,

@@ -3,7 +3,9 @@
 WAL lets readers (``GET /v1/evaluations/{id}``) run while a write is in progress. Each thread
 has its own connection (sqlite3 connections must not be shared across threads); writes are
 serialised by a lock in this process and by SQLite's own lock across processes, with a short
-busy timeout so a locked file degrades an answer to ``recorded: false`` instead of stalling it.
+busy timeout (``wait_s``) so a locked file degrades an answer to ``recorded: false`` instead of
+stalling it. Deleted and rewritten rows are overwritten with zeros (``secure_delete``), so a
+pruned decision or an upgraded record leaves nothing readable in the file.
 ``synchronous=FULL`` (default): a decision reported as recorded survives a power cut, not only a
 crash; ``normal`` (a setting) survives a killed process but not a power cut, and skips the fsync
 per commit.
@@ -20,29 +22,44 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections
+from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections, Upgrade
 from decisionlog.decisions import insert_decisions
-from decisionlog.sql import DECISION_COLUMNS_V2, SCHEMA_VERSION, SQLITE, Tx, decision_indexes, tables
+from decisionlog.sql import SQLITE, Tx, migration
 
-BUSY_TIMEOUT_S = 2.0
 SYNC_MODES = ("full", "normal")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS decisions (
-    decision_id     TEXT PRIMARY KEY,
-    evaluated_at    TEXT NOT NULL,   -- ISO 8601, UTC, as in the decision
-    logged_at       REAL NOT NULL,   -- unix seconds; retention prunes on this
-    ruleset_version TEXT NOT NULL,
-    profile_digest  TEXT NOT NULL,
-    status          TEXT NOT NULL,
-    kind            TEXT NOT NULL,   -- evaluation | batch | compare | cds
-    decision        TEXT NOT NULL,   -- the decision as returned, JSON
-    profile         TEXT             -- the profile, JSON; only when configured
-);
-CREATE INDEX IF NOT EXISTS decisions_logged_at ON decisions (logged_at);
-CREATE INDEX IF NOT EXISTS decisions_profile_digest ON decisions (profile_digest);
-"""
-
+# The schema, as numbered migrations: a new database runs them all, an older one those it lacks
+# (``PRAGMA user_version`` is the number applied). Each is one transaction. To add a column, append
+# a migration; never edit one that has shipped.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1: the decision table
+        """CREATE TABLE IF NOT EXISTS decisions (
+            decision_id     TEXT PRIMARY KEY,
+            evaluated_at    TEXT NOT NULL,   -- ISO 8601, UTC, as in the decision
+            logged_at       REAL NOT NULL,   -- unix seconds; retention prunes on this
+            ruleset_version TEXT NOT NULL,
+            profile_digest  TEXT NOT NULL,
+            status          TEXT NOT NULL,
+            kind            TEXT NOT NULL,   -- evaluation | batch | compare | cds | report
+            decision        TEXT NOT NULL,   -- the caller's record of the decision, JSON
+            profile         TEXT             -- the profile, JSON; only when configured
+        )""",
+        "CREATE INDEX IF NOT EXISTS decisions_logged_at ON decisions (logged_at)",
+        "CREATE INDEX IF NOT EXISTS decisions_profile_digest ON decisions (profile_digest)",
+    ),
+    (  # 2: records that refer to their ruleset's texts, kept once per version
+        "ALTER TABLE decisions ADD COLUMN record_format INTEGER NOT NULL DEFAULT 1",
+        """CREATE TABLE IF NOT EXISTS rulesets (
+            ruleset_version TEXT PRIMARY KEY,
+            texts           TEXT NOT NULL,   -- JSON, the caller's document
+            stored_at       REAL NOT NULL
+        )""",
+    ),
+    # 3: the caller's id and labels on decisions; idempotent answers, CDS cards and feedback, seen
+    # client tokens, batch jobs (decisionlog/sql.py)
+    migration(SQLITE),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 READER_CACHE_KIB = 256
 WRITER_CACHE_KIB = 2048
@@ -53,10 +70,9 @@ class SQLiteLog(DecisionLog):
     dialect = SQLITE
 
     def __init__(self, path: Path, retention_days: int, prune_interval_s: float = 3600.0,
-                 busy_timeout_s: float = BUSY_TIMEOUT_S, synchronous: str = "full"):
-        super().__init__(retention_days, prune_interval_s)
+                 wait_s: float = 0.25, synchronous: str = "full", max_bytes: int = 0):
+        super().__init__(retention_days, prune_interval_s, wait_s, max_bytes)
         self.path = Path(path)
-        self.busy_timeout_s = busy_timeout_s
         if synchronous not in SYNC_MODES:
             raise ValueError(f"synchronous must be one of {SYNC_MODES}, not {synchronous!r}")
         self.synchronous = synchronous
@@ -90,7 +106,7 @@ class SQLiteLog(DecisionLog):
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # check_same_thread=False only so close() can run at shutdown; each connection is used by one thread.
-            conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
+            conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
             raise LogUnavailable(f"cannot open {self.path}: {exc}") from exc
         try:
@@ -99,9 +115,10 @@ class SQLiteLog(DecisionLog):
                 raise LogUnavailable(f"{self.path}: WAL mode not available (journal_mode={mode})")
             conn.execute(f"PRAGMA synchronous={self.synchronous.upper()}")
             conn.execute(f"PRAGMA cache_size=-{cache_kib}")
+            conn.execute("PRAGMA secure_delete=ON")
             if not self._schema_ready:
                 with self._write_lock:
-                    _migrate(conn)
+                    _migrate(conn, self.path)
                 self._schema_ready = True
         except sqlite3.Error as exc:
             conn.close()
@@ -122,8 +139,11 @@ class SQLiteLog(DecisionLog):
     def append(self, records: Sequence[DecisionRecord]) -> None:
         if not records:
             return
-        with self.transaction() as tx:
-            insert_decisions(tx, records)
+        with self._write_lock:
+            incoming = self.check_room(records)
+            with self.transaction() as tx:
+                insert_decisions(tx, records)
+            self.took_room(incoming)
         self.prune_if_due()
 
     @contextmanager
@@ -160,8 +180,8 @@ class SQLiteLog(DecisionLog):
         conn = self._connection()
         try:
             row = conn.execute(
-                "SELECT decision_id, kind, logged_at, decision, profile, external_id, labels, job_id FROM decisions"
-                " WHERE decision_id = ?",
+                "SELECT decision_id, kind, logged_at, decision, profile, ruleset_version, record_format, external_id,"
+                " labels, job_id FROM decisions WHERE decision_id = ?",
                 (decision_id,),
             ).fetchone()
         except sqlite3.Error as exc:
@@ -175,29 +195,28 @@ class SQLiteLog(DecisionLog):
         return StoredDecision(
             decision_id=row[0], kind=row[1], logged_at=datetime.fromtimestamp(row[2], timezone.utc),
             decision=json.loads(row[3]), profile=json.loads(row[4]) if row[4] is not None else None,
-            external_id=row[5], labels=json.loads(row[6]) if row[6] is not None else None, job_id=row[7],
+            ruleset_version=row[5], record_format=row[6], external_id=row[7],
+            labels=json.loads(row[8]) if row[8] is not None else None, job_id=row[9],
         )
 
     def prune(self) -> int:
+        """Expired decisions (and the CDS cards, feedback and finished jobs of the same age), and
+        whatever expires by its own clock (idempotent answers, seen tokens) whatever the retention."""
         cutoff = self.cutoff()
-        if cutoff is None:
-            with self._write_lock:
-                try:
-                    _prune_expiring(self._writer(), time.time())
-                except sqlite3.Error as exc:
-                    self._drop_writer()
-                    raise LogUnavailable(f"cannot prune {self.path}: {exc}") from exc
-            return 0
         with self._write_lock:
             conn = self._writer()
             try:
+                now = time.time()
+                conn.execute("DELETE FROM idempotency WHERE expires_at < ?", (now,))
+                conn.execute("DELETE FROM cds_tokens WHERE expires_at < ?", (now,))
+                if cutoff is None:
+                    return 0
                 removed = conn.execute("DELETE FROM decisions WHERE logged_at < ?", (cutoff,)).rowcount
                 conn.execute("DELETE FROM cds_cards WHERE logged_at < ?", (cutoff,))
                 conn.execute("DELETE FROM cds_feedback WHERE received_at < ?", (cutoff,))
                 conn.execute("DELETE FROM batch_job_items WHERE job_id IN"
                              " (SELECT job_id FROM batch_jobs WHERE finished_at < ?)", (cutoff,))
                 conn.execute("DELETE FROM batch_jobs WHERE finished_at < ?", (cutoff,))
-                _prune_expiring(conn, time.time())
                 return removed
             except sqlite3.Error as exc:
                 self._drop_writer()
@@ -208,23 +227,93 @@ class SQLiteLog(DecisionLog):
             self._drop_writer()
         self._threads.close_all()
 
+    def put_texts(self, ruleset_version: str, texts_json: str) -> None:
+        with self._write_lock:
+            conn = self._writer()
+            try:
+                conn.execute("INSERT OR IGNORE INTO rulesets (ruleset_version, texts, stored_at) VALUES (?, ?, ?)",
+                             (ruleset_version, texts_json, time.time()))
+            except sqlite3.Error as exc:
+                self._drop_writer()
+                raise LogUnavailable(f"cannot write {self.path}: {exc}") from exc
 
-def _prune_expiring(conn: sqlite3.Connection, now: float) -> None:
-    """Rows that expire by their own clock whatever the retention: idempotent answers, seen tokens."""
-    conn.execute("DELETE FROM idempotency WHERE expires_at < ?", (now,))
-    conn.execute("DELETE FROM cds_tokens WHERE expires_at < ?", (now,))
+    def get_texts(self, ruleset_version: str) -> str | None:
+        conn = self._connection()
+        try:
+            row = conn.execute("SELECT texts FROM rulesets WHERE ruleset_version = ?", (ruleset_version,)).fetchone()
+        except sqlite3.Error as exc:
+            self._threads.drop()
+            raise LogUnavailable(f"cannot read {self.path}: {exc}") from exc
+        return row[0] if row else None
+
+    def stored_bytes(self) -> int:
+        with self._write_lock:
+            conn = self._writer()
+            try:
+                pages = conn.execute("PRAGMA page_count").fetchone()[0] - conn.execute("PRAGMA freelist_count").fetchone()[0]
+                return pages * conn.execute("PRAGMA page_size").fetchone()[0]
+            except sqlite3.Error as exc:
+                self._drop_writer()
+                raise LogUnavailable(f"cannot read {self.path}: {exc}") from exc
+
+    def upgrade_records(self, upgrade: Upgrade, to_format: int, batch: int = 200) -> int:
+        done = 0
+        while True:
+            with self._write_lock:
+                conn = self._writer()
+                try:
+                    conn.execute("BEGIN IMMEDIATE")
+                    rows = conn.execute("SELECT decision_id, decision, ruleset_version FROM decisions"
+                                        " WHERE record_format < ? LIMIT ?", (to_format, batch)).fetchall()
+                    conn.executemany("UPDATE decisions SET decision = ?, record_format = ? WHERE decision_id = ?",
+                                     [(upgrade(text, version), to_format, decision_id) for decision_id, text, version in rows])
+                    conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    _rollback(conn)
+                    self._drop_writer()
+                    raise LogUnavailable(f"cannot upgrade {self.path}: {exc}") from exc
+            done += len(rows)
+            if len(rows) < batch:
+                break
+        if done:
+            with self._write_lock:  # the old records' pages leave the WAL too
+                try:
+                    self._writer().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                except sqlite3.Error:
+                    pass  # a reader holds the WAL; the next checkpoint overwrites it
+        return done
 
 
-def _migrate(conn: sqlite3.Connection) -> None:
-    """Create the tables, or bring an older file up to ``SCHEMA_VERSION`` (columns are only added)."""
-    conn.executescript(SCHEMA)
-    have = {row[1] for row in conn.execute("PRAGMA table_info(decisions)")}
-    for column, kind in DECISION_COLUMNS_V2:
-        if column not in have:
-            conn.execute(f"ALTER TABLE decisions ADD COLUMN {column} {kind.format(json='TEXT')}")
-    for statement in decision_indexes() + tables(SQLITE):
-        conn.execute(statement)
-    conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+def _migrate(conn: sqlite3.Connection, path: Path) -> None:
+    """Apply the migrations this file lacks, each in one transaction (another process may be
+    doing the same: ``BEGIN IMMEDIATE`` makes it wait, and the version is read again inside)."""
+    while True:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if version >= SCHEMA_VERSION:
+                conn.execute("COMMIT")
+                if version > SCHEMA_VERSION:
+                    raise LogUnavailable(f"{path}: written by a newer PeerCheck (schema {version}; this one knows "
+                                         f"{SCHEMA_VERSION})")
+                return
+            if version == 0 and _has_decisions(conn):
+                version = 1  # made before the schema was numbered
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version={version + 1}")
+            conn.execute("COMMIT")
+        except sqlite3.Error:
+            _rollback(conn)
+            raise
+
+
+def _has_decisions(conn: sqlite3.Connection) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'decisions'").fetchone() is not None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).isoformat()
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

@@ -52,6 +52,16 @@ class Activity(_Data):
     unlawful: bool = False
     condition: str | None = None
     judged_by: str | None = Field(default=None, description="Id of a dedicated rule that judges this activity instead of the generic classification rule.")
+    conflict_group: Literal["clinical", "supervision_task"] | None = Field(
+        default=None,
+        description="While the activity is classified `conflict`, a dedicated rule judges it with the passage that fits it: "
+                    "`clinical` (clinical work, PC-ROLE-012) or `supervision_task` (a community-supervision task, PC-ROLE-013). "
+                    "An operator who reclassifies the activity moves it to the rule of its new class.",
+    )
+    group_activity: bool = Field(
+        default=False,
+        description="Led for a group rather than done with one participant: does not make a peer's caseload one of individual contact.",
+    )
     reason: str
     citations: list[Citation] = Field(min_length=1)
 

@@ -334,19 +334,11 @@ class Evaluator:
         })
 
     def _context(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> "_Context":
-        """What a rule's message and remediation templates may name: fact fields, parameters,
-        the peer's label, the state's name and the activity labels of duty lists."""
-        extras = dict(rule.params)
-        extras["peer_label"] = _peer_label(fact, subject)
-        row = self.ruleset.states.states.get(fact["state"])
-        researched = self.ruleset.states.researched.get(fact["state"])
-        extras["state_name"] = row.name if row else researched.name if researched else fact["state"]
-        if self._state_named[rule.id]:
-            extras.update(template_values(self.ruleset.states, fact["state"], fact.get("credential_kind")))
-        for name in self._labelled[rule.id]:
-            if name in fact:
-                extras[f"{name}_labels"] = "; ".join(self._labels.get(c, c) for c in fact[name]) or "none"
-        return _Context(extras, fact)
+        state = fact["state"]
+        state_values = (template_values(self.ruleset.states, state, fact.get("credential_kind"))
+                        if self._state_named[rule.id] else {})
+        return message_values(rule.params, _peer_label(fact, subject), state_name(self.ruleset.states, state),
+                              state_values, self._labelled[rule.id], self._labels, fact)
 
 
 def judge(rule: CompiledRule, fact: dict[str, Any], index: int, hits: set[tuple[str, int]]) -> tuple[Outcome, list[str]]:
@@ -430,15 +422,44 @@ class _Subjects:
 _first_two = operator.itemgetter(0, 1)
 
 
+def message_values(params: dict[str, Any], peer_label: str, state_name: str, state_values: dict[str, str],
+                   labelled: list[str], activity_labels: dict[str, str], fact: dict[str, Any]) -> "_Context":
+    """What a rule's message and remediation templates may name: fact fields, parameters, the
+    peer's label, the state's name, what the state table says about the state (``state_values``)
+    and the activity labels of the duty lists ``labelled``."""
+    extras = dict(params)
+    extras["peer_label"] = peer_label
+    extras["state_name"] = state_name
+    extras.update(state_values)
+    for name in labelled:
+        if name in fact:
+            extras[f"{name}_labels"] = "; ".join(activity_labels.get(c, c) for c in fact[name]) or "none"
+    return _Context(extras, fact)
+
+
+def state_name(table: Any, state: str) -> str:
+    """The state's name, from the tool kit's row or the researched one; else its code."""
+    row = table.states.get(state)
+    researched = table.researched.get(state)
+    return row.name if row else researched.name if researched else state
+
+
+def template_names(*templates: str) -> set[str]:
+    """Every name the templates use."""
+    return {field for template in templates for _, field, _, _ in string.Formatter().parse(template) if field}
+
+
 def _template_names(rule: CompiledRule) -> set[str]:
-    """Every name the rule's message or remediation template uses."""
-    return {field for template in (rule.spec.message, rule.spec.remediation)
-            for _, field, _, _ in string.Formatter().parse(template) if field}
+    return template_names(rule.spec.message, rule.spec.remediation)
 
 
 def _labelled_lists(rule: CompiledRule) -> list[str]:
-    """The duty lists whose ``<list>_labels`` the rule's message or remediation names."""
-    named = _template_names(rule)
+    return labelled_lists(rule.spec.message, rule.spec.remediation)
+
+
+def labelled_lists(*templates: str) -> list[str]:
+    """The duty lists whose ``<list>_labels`` the templates name."""
+    named = template_names(*templates)
     return [name for name in sorted(LABELLED_LISTS) if f"{name}_labels" in named]
 
 

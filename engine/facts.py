@@ -73,6 +73,13 @@ VOCABULARY: dict[str, FactField] = {
     "peers_justice_employed": _f("number", P, "/peers/*/employer", "Peers employed by the justice agency itself (absent if any employer is unknown)."),
     "peers_hourly_without_benefits": _f("number", P, ("/peers/*/pay_basis", "/peers/*/benefits"), "Peers on hourly contracts without benefits (absent if unknown for any peer)."),
     "peers_below_living_wage": _f("number", P, "/peers/*/living_wage", "Peers paid below a living wage (absent if unknown for any peer)."),
+    "peers_pay_not_competitive": _f("number", P, "/peers/*/pay_competitive", "Peers whose pay is not competitive with similar roles (absent if unknown for any peer)."),
+    "peers_peer_run_employed": _f("number", P, "/peers/*/employer", "Peers employed by a peer-run organisation (absent if any employer is unknown and none is)."),
+    "secure_funding": _f("boolean", P, "/program/secure_funding", "The peer positions have a secure funding source."),
+    "peer_led_partnership": _f("boolean", P, "/program/peer_led_partnership", "The program has a partnership with a peer-led organisation."),
+    "supervisor_kinds_count": _f("number", P, "/supervision/provided_by", "How many kinds of supervisor supervise the peers."),
+    "supervisor_roles_documented": _f("boolean", P, "/supervision/supervisor_roles_documented", "Each supervisor's role is written down."),
+    "supervisor_peer_work_experience": _f("boolean", P, "/supervision/supervisor_peer_work_experience", "The supportive supervisor has worked as a peer."),
     # peer
     "peer_title": _f("string", R, "/peers/{i}/title", "The peer's role title."),
     "fte": _f("number", R, "/peers/{i}/fte", "Full-time equivalent."),
@@ -96,22 +103,35 @@ VOCABULARY: dict[str, FactField] = {
     "other_roles_count": _f("number", R, "/peers/{i}/other_roles", "Number of substitute roles."),
     "transport_allowed": _f("boolean", R, "/peers/{i}/employer_policies/transport_allowed", "Employer allows transport."),
     "solo_home_visits_allowed": _f("boolean", R, "/peers/{i}/employer_policies/solo_home_visits_allowed", "Employer allows solo home visits."),
+    "peer_training": _f("string", R, ("/peers/{i}/peer_support_training", "/peers/{i}/certification"),
+                        "The peer's training in peer-support practice: 'certified' (certification includes it), else the recorded training."),
+    "pay_competitive": _f("boolean", R, "/peers/{i}/pay_competitive", "The peer's pay is competitive with similar roles."),
 }
 for _cls in Classification:
     VOCABULARY[f"duties_{_cls.value}"] = _f("list", R, "/peers/{i}/duties", f"The peer's duties classified '{_cls.value}' by the activity catalog.")
     VOCABULARY[f"duties_{_cls.value}_count"] = _f("number", R, "/peers/{i}/duties", f"Number of the peer's duties classified '{_cls.value}'.")
 VOCABULARY["duties_unlawful"] = _f("list", R, "/peers/{i}/duties", "The peer's duties the catalog marks unlawful.")
 VOCABULARY["duties_unlawful_count"] = _f("number", R, "/peers/{i}/duties", "Number of unlawful duties.")
+for _group, _what in (("clinical", "clinical work"), ("supervision_task", "community-supervision tasks")):
+    VOCABULARY[f"duties_{_group}"] = _f("list", R, "/peers/{i}/duties", f"The peer's duties classified 'conflict' that are {_what}.")
+    VOCABULARY[f"duties_{_group}_count"] = _f("number", R, "/peers/{i}/duties", f"Number of the peer's duties that are {_what}.")
+VOCABULARY["individual_duties_count"] = _f(
+    "number", R, "/peers/{i}/duties",
+    "Number of the peer's duties done with individual participants (Appendix C's activities with a participant, "
+    "other than leading groups): the work the tool kit's typical caseload range describes.")
 
 for _name, _field in Policies.model_fields.items():
     _kind = "list" if _name == "outcome_instruments" else "boolean"
     VOCABULARY[f"policy_{_name}"] = _f(_kind, P, f"/policies/{_name}", _field.description or _name)
 for _name, _field in Hiring.model_fields.items():
     VOCABULARY[f"hiring_{_name}"] = _f("boolean", P, f"/hiring/{_name}", _field.description or _name)
+VOCABULARY["policy_outcome_instruments_count"] = _f("number", P, "/policies/outcome_instruments", "How many outcome instruments are recorded.")
 
 _POLICY_FACT = {name: f"policy_{name}" for name in Policies.model_fields}
 _HIRING_FACT = {name: f"hiring_{name}" for name in Hiring.model_fields}
 _CLASS_LISTS = [(f"duties_{c.value}", f"duties_{c.value}_count", c.value) for c in Classification]
+_CONFLICT_GROUPS = ("clinical", "supervision_task")
+_PARTICIPANT_TABLES = ("participant_engagement", "participant_services", "table_2")
 
 FIELD_TYPES: dict[str, dict[str, FieldType]] = {
     "program": {name: f.type for name, f in VOCABULARY.items() if f.scope == P},
@@ -144,6 +164,11 @@ class FactBuilder:
         # A duty judged by a dedicated rule (``judged_by``), or unlawful (its own critical rule),
         # is left out of the generic per-classification lists so it is not reported twice.
         self._generic_skip = {a.code for a in activities.activities if a.judged_by} | self._unlawful
+        # A conflict activity of a conflict group has its own rule (clinical work, supervision tasks).
+        self._conflict_group = {a.code: a.conflict_group for a in activities.activities
+                                if a.conflict_group and a.classification == Classification.conflict}
+        self._individual = {a.code for a in activities.activities
+                            if a.table in _PARTICIPANT_TABLES and not a.group_activity}
         self._states = states
         # Per state, what its researched row gives the program fact; per (state, credential kind),
         # the time-in-recovery figure — decided once here, read per profile.
@@ -215,6 +240,10 @@ class FactBuilder:
             _put(fact, "supervisor_champions_role", sup.supervisor_champions_role)
             _put(fact, "supervisor_dual_role", sup.supervisor_dual_role)
             _put(fact, "supervision_ethics_discussed", sup.ethics_discussed)
+            if sup.provided_by is not None:
+                fact["supervisor_kinds_count"] = len(sup.provided_by)
+            _put(fact, "supervisor_roles_documented", sup.supervisor_roles_documented)
+            _put(fact, "supervisor_peer_work_experience", sup.supervisor_peer_work_experience)
         if prog.host_agency is not None:
             fact["host_is_justice_agency"] = prog.host_agency.value in _JUSTICE_HOSTS
         peers = profile.peers
@@ -227,10 +256,17 @@ class FactBuilder:
                [p.pay_basis is not None and p.pay_basis.value == "hourly_contract" and p.benefits is False for p in peers],
                [None if p.pay_basis is None or (p.pay_basis.value == "hourly_contract" and p.benefits is None) else 1 for p in peers])
         _count(fact, "peers_below_living_wage", [p.living_wage is False for p in peers], [p.living_wage for p in peers])
+        _count(fact, "peers_pay_not_competitive", [p.pay_competitive is False for p in peers], [p.pay_competitive for p in peers])
+        _count(fact, "peers_peer_run_employed", [p.employer and p.employer.value == "peer_run_organization" for p in peers],
+               [p.employer for p in peers])
+        _put(fact, "secure_funding", prog.secure_funding)
+        _put(fact, "peer_led_partnership", prog.peer_led_partnership)
         if profile.policies is not None:
             for name, value in profile.policies.__dict__.items():  # plain attribute dict: fast
                 if value is not None:
                     fact[_POLICY_FACT[name]] = [v.value for v in value] if isinstance(value, list) else value
+            if profile.policies.outcome_instruments is not None:
+                fact["policy_outcome_instruments_count"] = len(profile.policies.outcome_instruments)
         if profile.hiring is not None:
             for name, value in profile.hiring.__dict__.items():
                 if value is not None:
@@ -267,12 +303,19 @@ class FactBuilder:
             duties = list(peer.duties)
             fact["duties"] = duties
             by_class: dict[str, list[str]] = {value: [] for _, _, value in _CLASS_LISTS}
+            by_group: dict[str, list[str]] = {group: [] for group in _CONFLICT_GROUPS}
             for duty in duties:
-                if duty not in self._generic_skip:
-                    by_class[self._classes[duty]].append(duty)
+                if duty in self._generic_skip:
+                    continue
+                group = self._conflict_group.get(duty)
+                (by_group[group] if group else by_class[self._classes[duty]]).append(duty)
             for list_name, count_name, value in _CLASS_LISTS:
                 fact[list_name] = by_class[value]
                 fact[count_name] = len(by_class[value])
+            for group, found in by_group.items():
+                fact[f"duties_{group}"] = found
+                fact[f"duties_{group}_count"] = len(found)
+            fact["individual_duties_count"] = sum(1 for d in duties if d in self._individual)
             unlawful = [d for d in duties if d in self._unlawful]
             fact["duties_unlawful"] = unlawful
             fact["duties_unlawful_count"] = len(unlawful)
@@ -283,3 +326,8 @@ class FactBuilder:
         if peer.employer_policies is not None:
             _put(fact, "transport_allowed", peer.employer_policies.transport_allowed)
             _put(fact, "solo_home_visits_allowed", peer.employer_policies.solo_home_visits_allowed)
+        if peer.certification is not None and peer.certification.value == "certified":
+            fact["peer_training"] = "certified"
+        elif peer.peer_support_training is not None:
+            fact["peer_training"] = peer.peer_support_training.value
+        _put(fact, "pay_competitive", peer.pay_competitive)

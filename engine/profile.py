@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_vali
 from engine.catalog import activity_codes
 
 SCHEMA_VERSION = "1.1"
-SCHEMA_VERSIONS = ("1.0", "1.1")
+SCHEMA_VERSIONS = ("1.0", "1.1", "1.2")
 
 ActivityCode = Literal[activity_codes()]  # type: ignore[valid-type]
 
@@ -178,6 +178,12 @@ class SubstituteRole(Labelled):
     community_supervision_officer = "community_supervision_officer", "Community supervision (probation or parole) officer"
 
 
+class PeerTraining(Labelled):
+    trained = "trained", "Trained in peer-support practice"
+    on_the_job = "on_the_job", "Being trained on the job, with a written plan"
+    none = "none", "Not trained in peer-support practice, and no plan"
+
+
 class SupervisorKind(Labelled):
     justice_agency_staff = "justice_agency_staff", "Justice agency staff"
     clinical_professional = "clinical_professional", "A clinical professional"
@@ -237,6 +243,15 @@ class Program(_Strict):
         title="Funding",
         default=None, max_length=9,
         description="Funding streams; `medicaid` means the program bills Medicaid for peer services.",
+    )
+    # schema 1.2
+    secure_funding: bool | None = Field(
+        title="Secure funding for the peer positions", default=None,
+        description="The peer positions have a secure funding source: funding committed beyond the current grant or budget period. Since 1.2.",
+    )
+    peer_led_partnership: bool | None = Field(
+        title="Partnership with a peer-led organisation", default=None,
+        description="The program has a partnership with a peer-led organisation that gives the peers training, support, and peer-specific supervision or mentoring. Since 1.2.",
     )
 
     unique_lists = field_validator("intercepts", "referral_pathways", "funding")(_unique)
@@ -299,6 +314,14 @@ class Peer(_Strict):
         "(recovery coach, peer recovery specialist), `mental_health` (mental-health peer specialist) or `integrated` "
         "(one credential for both). Decides which of the state's stated requirements apply; unknown if absent. Since 1.2.",
     )
+    peer_support_training: PeerTraining | None = Field(
+        title="Training in peer-support practice", default=None,
+        description="Whether the peer has been trained in peer-support practice (state certification includes it), is being trained on the job under a written plan, or neither. Since 1.2.",
+    )
+    pay_competitive: bool | None = Field(
+        title="Pay competitive with similar roles", default=None,
+        description="The peer's pay is competitive with other roles that have similar duties and responsibilities. Since 1.2.",
+    )
 
     unique_lists = field_validator("lived_experience", "duties", "other_roles")(_unique)
 
@@ -321,6 +344,9 @@ class Supervision(_Strict):
     supervisor_champions_role: bool | None = Field(title="Supervisor champions the peer role", default=None, description="The supervisor champions peer roles within the agency. Since 1.1.")
     supervisor_dual_role: bool | None = Field(title="Supervisor is also a peer's therapist or sponsor", default=None, description="The supervisor also acts as a peer's therapist, diagnostician or sponsor. Since 1.1.")
     ethics_discussed: bool | None = Field(title="Ethics and boundaries discussed in supervision", default=None, description="Ethics, boundaries and professionalism are discussed in supervision. Since 1.1.")
+    # schema 1.2
+    supervisor_roles_documented: bool | None = Field(title="Each supervisor's role written down", default=None, description="Where more than one person supervises the peers, the role of each supervisor is identified in writing. Since 1.2.")
+    supervisor_peer_work_experience: bool | None = Field(title="Supportive supervisor has worked as a peer", default=None, description="The supervisor who provides supportive supervision has experience providing peer support services. Since 1.2.")
 
     unique_lists = field_validator("provided_by", "functions")(_unique)
 
@@ -369,6 +395,12 @@ class Policies(_Strict):
     outcome_measurement: bool | None = _flag("Plan to measure outcomes", "A plan to measure outcomes of peer services.", "1.1")
     outcome_instruments: list[OutcomeInstrument] | None = Field(title="Outcome measurement instruments", default=None, max_length=4, description="Instruments used to measure outcomes (BARC-10, RAS, RPI, other). Since 1.1.")
     role_described_as_sponsor: bool | None = _flag("Peer described as a 12-step sponsor", "Program documents describe the peer as a 12-step sponsor.", "1.1")
+    # schema 1.2
+    intimate_relations_prohibited: bool | None = _flag("Written ban on sexual or intimate relationships with participants", "A written policy or code that peers never engage in sexual or intimate relations with the people they serve.", "1.2")
+    recovery_threat_procedure: bool | None = _flag("Procedure when a peer's own recovery is threatened", "A written procedure for when a peer's own recovery is threatened: whom the peer contacts, time off, outside support, and how they return to work.", "1.2")
+    leadership_trained: bool | None = _flag("Senior leadership trained on peer support", "Senior leadership has been trained on the value, outcomes and core practices of peer support.", "1.2")
+    boundaries_training: bool | None = _flag("Boundaries training for peers", "Peers are trained to recognise when they are becoming too involved or a participant too dependent on them.", "1.2")
+    peer_client_history_private: bool | None = _flag("A peer's own history as a client kept private", "Where a peer was once a client of the organisation, their earlier records and experience are kept private from coworkers.", "1.2")
 
     unique_lists = field_validator("outcome_instruments")(_unique)
 
@@ -383,6 +415,9 @@ class Hiring(_Strict):
     posting_names_justice_setting: bool | None = _flag("Job posting names the justice setting", "The job posting says the work is in a criminal-justice agency.")
     committee_includes_peer_expertise: bool | None = _flag("Hiring committee includes peer expertise", "The hiring committee includes a service recipient or someone who knows peer support.")
     peers_involved_in_hiring: bool | None = _flag("Peers take part in hiring", "Peers take part in hiring peers.")
+    # schema 1.2
+    interview_covers_peer_practice: bool | None = _flag("Interviews ask about peer-support practice", "Interviews ask candidates about their understanding of and training in peer support, and how they would use a peer-support approach in situations the role meets.", "1.2")
+    reference_checks_disclose_lived_experience: bool | None = _flag("Reference checks reveal the lived-experience requirement", "When checking references, the employer tells referees that the position requires lived experience of a mental health or substance use issue.", "1.2")
 
 
 class Acknowledgement(_Strict):
@@ -399,7 +434,7 @@ class Acknowledgement(_Strict):
 class Profile(_Strict):
     """A program profile: the input to every evaluation."""
 
-    schema_version: Literal["1.0", "1.1"] = Field(title="Profile schema version", description="Version of this profile schema: `1.1` (current) or `1.0`; every 1.0 profile is a valid 1.1 profile.")
+    schema_version: Literal["1.0", "1.1", "1.2"] = Field(title="Profile schema version", description="Version of this profile schema: `1.2`, `1.1` or `1.0`; every 1.0 and 1.1 profile is a valid 1.2 profile.")
     program: Program = Field(title="Program", description="Where the program sits, who hosts it, how people come to it, who pays.")
     peers: list[Peer] = Field(title="Peers", min_length=1, max_length=500, description="Peer staff (or planned positions); at least one.")
     supervision: Supervision | None = Field(title="Supervision", default=None, description="How peers are supervised; unknown if absent.")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.catalog import Citation
 
@@ -20,6 +20,37 @@ class Severity(StrEnum):
 
 
 SEVERITY_RANK = {s.value: rank for rank, s in enumerate(Severity)}  # critical = 0
+
+
+class SeverityClass(StrEnum):
+    """Why a rule has its severity: the severity policy's classes (rules/SEVERITY.md). Each class
+    allows exactly one severity, so a rule's severity follows from what the sources say and
+    what the risk does, never from taste."""
+
+    unlawful = "unlawful"
+    federal_condition = "federal_condition"
+    must = "must"
+    well_beyond = "well_beyond"
+    should = "should"
+    contradiction = "contradiction"
+    definition = "definition"
+    consider = "consider"
+    practice = "practice"
+    verify = "verify"
+
+
+SEVERITY_OF_CLASS: dict[SeverityClass, Severity] = {
+    SeverityClass.unlawful: Severity.critical,
+    SeverityClass.federal_condition: Severity.critical,
+    SeverityClass.must: Severity.high,
+    SeverityClass.well_beyond: Severity.high,
+    SeverityClass.should: Severity.medium,
+    SeverityClass.contradiction: Severity.medium,
+    SeverityClass.definition: Severity.medium,
+    SeverityClass.consider: Severity.low,
+    SeverityClass.practice: Severity.low,
+    SeverityClass.verify: Severity.info,
+}
 
 
 class FiveP(StrEnum):
@@ -47,6 +78,9 @@ class RuleSpec(BaseModel):
     id: str = Field(pattern=r"^PC-[A-Z]+-[0-9]{3}$", description="Stable id; never reused for another meaning.")
     title: str = Field(min_length=5, max_length=120)
     severity: Severity
+    severity_class: SeverityClass = Field(
+        description="The severity policy's class that sets the severity (rules/SEVERITY.md): what the sources say and what the risk does."
+    )
     category: str = Field(pattern=r"^[a-z][a-z_]+$")
     five_p: FiveP
     scope: Literal["program", "peer"] = Field(description="Evaluated once per program, or once per peer.")
@@ -69,3 +103,21 @@ class RuleSpec(BaseModel):
     remediation: str = Field(min_length=10)
     rationale: str = Field(min_length=10)
     citations: list[Citation] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def severity_follows_class(self) -> "RuleSpec":
+        expected = SEVERITY_OF_CLASS[self.severity_class]
+        if self.severity != expected:
+            raise ValueError(
+                f"severity {self.severity.value!r} does not match severity_class {self.severity_class.value!r}, "
+                f"which sets {expected.value!r} (rules/SEVERITY.md)"
+            )
+        if self.basis == "practice" and self.severity_class not in (SeverityClass.practice, SeverityClass.contradiction,
+                                                                    SeverityClass.verify):
+            raise ValueError(
+                f"a rule on described practice (basis 'practice') cannot have severity_class {self.severity_class.value!r}: "
+                "use 'practice', 'contradiction' or 'verify' (rules/SEVERITY.md)"
+            )
+        if self.severity_class == SeverityClass.practice and self.basis != "practice":
+            raise ValueError("severity_class 'practice' is for rules on described practice (basis 'practice')")
+        return self

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from engine.catalog import activity_codes
 from engine.profile import (
     Hiring, OutcomeInstrument, Policies,
-    Certification, Employer, Funding, HostAgency, LivedExperience, NetworkContact, PayBasis,
+    Certification, Employer, Funding, HostAgency, LivedExperience, NetworkContact, PayBasis, PeerTraining,
     ReferralPathway, SubstituteRole, SupervisionFrequency, SupervisionFunction, SupervisorKind, USState,
 )
 
@@ -45,6 +45,8 @@ peers = st.builds(
     employer_policies=maybe(st.builds(lambda **kw: _drop_none(kw), transport_allowed=maybe(st.booleans()),
                                       solo_home_visits_allowed=maybe(st.booleans()))),
     credential=maybe(st.sampled_from(["substance_use", "mental_health", "integrated"])),
+    peer_support_training=maybe(st.sampled_from([e.value for e in PeerTraining])),
+    pay_competitive=maybe(st.booleans()),
 )
 
 profiles = st.builds(
@@ -52,7 +54,7 @@ profiles = st.builds(
         {"schema_version": schema_version, "program": program, "peers": peers, "supervision": supervision,
          "policies": policies, "hiring": hiring, "acknowledged": acknowledged}
     ),
-    schema_version=st.sampled_from(["1.0", "1.1"]),
+    schema_version=st.sampled_from(["1.0", "1.1", "1.2"]),
     program=st.builds(
         lambda **kw: _drop_none(kw),
         name=st.just("Generated program"),
@@ -63,6 +65,8 @@ profiles = st.builds(
         referral_pathways=maybe(subset(ReferralPathway)),
         funding=maybe(subset(Funding, max_size=3)),
         intercepts=maybe(subset([0, 1, 2, 3, 4, 5])),
+        secure_funding=maybe(st.booleans()),
+        peer_led_partnership=maybe(st.booleans()),
     ),
     peers=st.lists(peers, min_size=1, max_size=4),
     supervision=maybe(st.builds(
@@ -78,6 +82,8 @@ profiles = st.builds(
         supervisor_champions_role=maybe(st.booleans()),
         supervisor_dual_role=maybe(st.booleans()),
         ethics_discussed=maybe(st.booleans()),
+        supervisor_roles_documented=maybe(st.booleans()),
+        supervisor_peer_work_experience=maybe(st.booleans()),
     )),
     policies=maybe(st.builds(lambda **kw: _drop_none(kw), **{
         name: maybe(subset(OutcomeInstrument)) if name == "outcome_instruments" else maybe(st.booleans())

@@ -36,8 +36,8 @@ def test_evaluation_of_a_program_with_risks(client):
     assert response.status_code == 200
     body = response.json()
     assert body["summary"]["status"] == "needs_attention"
-    assert {f["rule_id"] for f in body["findings"]} == {"PC-CASELOAD-001", "PC-VOLUNTARY-001"}
-    caseload = next(f for f in body["findings"] if f["rule_id"] == "PC-CASELOAD-001")
+    assert {f["rule_id"] for f in body["findings"]} == {"PC-CASELOAD-002", "PC-VOLUNTARY-001"}
+    caseload = next(f for f in body["findings"] if f["rule_id"] == "PC-CASELOAD-002")
     assert "25 participants on 0.5 FTE" in caseload["message"] and "50.0 per" in caseload["message"]
     assert caseload["subject"] == {"kind": "peer", "pointer": "/peers/1", "peer_index": 1, "peer_id": "peer-b"}
     assert {"field": "active_caseload", "value": 25, "pointers": ["/peers/1/active_caseload"]} in caseload["evidence"]
@@ -112,9 +112,10 @@ def test_rules_catalog(client):
     assert high["count"] > 0 and all(r["severity"] == "high" for r in high["rules"])
     role = client.get("/v1/rules", params={"category": "role"}).json()
     assert all(r["category"] == "role" for r in role["rules"]) and role["count"] >= 10
-    rule = client.get("/v1/rules/PC-CASELOAD-001").json()
-    assert rule["parameters"] == {"caseload_max": 30, "caseload_min": 20}
-    assert rule["condition"] == {"$or": [{"$gt": {"caseload_per_fte": 30}}, {"$gt": {"active_caseload": 30}}]}
+    rule = client.get("/v1/rules/PC-CASELOAD-002").json()
+    assert rule["parameters"] == {"caseload_max": 30, "caseload_well_above": 45}
+    assert rule["condition"] == {"$or": [{"$gt": {"caseload_per_fte": 45}}, {"$gt": {"active_caseload": 45}}]}
+    assert rule["applies_when"] == {"$gt": {"individual_duties_count": 0}}
 
 
 def test_unknown_rule_and_route(client):
@@ -169,7 +170,7 @@ def test_acknowledged_risks_are_reported_not_dropped(client):
     body = client.post("/v1/evaluations", json=data).json()
     by_rule = {f["rule_id"]: f for f in body["findings"]}
     assert by_rule["PC-VOLUNTARY-001"]["acknowledged"].startswith("State statute")
-    assert by_rule["PC-CASELOAD-001"]["acknowledged"] is None
+    assert by_rule["PC-CASELOAD-002"]["acknowledged"] is None
     assert body["summary"]["findings"] == 1 and body["summary"]["acknowledged"] == 1
     assert body["summary"]["by_severity"]["high"] == 1
 

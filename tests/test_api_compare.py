@@ -17,7 +17,7 @@ def test_resolved_remaining_new(client):
     assert response.status_code == 200
     body = response.json()
     assert ("PC-VOLUNTARY-001", "") in rule_subjects(body["resolved"])
-    assert ("PC-CASELOAD-001", "/peers/1") in rule_subjects(body["remaining"])
+    assert ("PC-CASELOAD-002", "/peers/1") in rule_subjects(body["remaining"])
     assert ("PC-CASELOAD-001", "/peers/0") in rule_subjects(body["new"])
 
     # consistent with evaluating each profile alone
@@ -46,7 +46,7 @@ def test_peers_matched_by_id_when_reordered(client):
     after = {**before, "peers": list(reversed(before["peers"]))}
     body = client.post(URL, json={"before": before, "after": after}).json()
     assert body["resolved"] == [] and body["new"] == []
-    (remaining,) = [f for f in body["remaining"] if f["rule_id"] == "PC-CASELOAD-001"]
+    (remaining,) = [f for f in body["remaining"] if f["rule_id"] == "PC-CASELOAD-002"]
     assert remaining["subject"]["pointer"] == "/peers/0" and remaining["subject"]["peer_id"] == "peer-b"
 
 

@@ -66,7 +66,7 @@ def test_table(capsys, risky_file, expected):
         assert finding.title in out
     assert "Evidence" in out and "/peers/1/active_caseload = 25" in out
     assert "What to do" in out
-    caseload = next(f for f in expected.findings if f.rule_id == "PC-CASELOAD-001")
+    caseload = next(f for f in expected.findings if f.rule_id == "PC-CASELOAD-002")
     assert caseload.citations[0].quote[:50] in out
     assert ACK in out
     assert f"ruleset {expected.ruleset_version}" in out
@@ -145,7 +145,7 @@ def test_output_file(capsys, risky_file, tmp_path, fmt):
     assert code == 0 and out == ""
     assert f"wrote {fmt} to {target}" in err
     text = target.read_text(encoding="utf-8")
-    assert "PC-CASELOAD-001" in text
+    assert "PC-CASELOAD-002" in text
     assert "\x1b[" not in text  # no terminal colour codes in files
 
 

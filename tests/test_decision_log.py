@@ -28,6 +28,27 @@ def db_rows(data_dir: Path) -> list[dict]:
         conn.close()
 
 
+def without_personal_data(answer: dict, profile: dict) -> dict:
+    """What the stored decision shows of ``answer`` when profiles are not kept: peers by position,
+    no finding ids derived from peer ids, no acknowledgement reasons."""
+    out = json.loads(json.dumps({k: v for k, v in answer.items() if k not in ("recorded", "explanation")}))
+    for finding in out["findings"]:
+        subject = finding["subject"]
+        if subject["kind"] == "peer":
+            peer = profile["peers"][subject["peer_index"]]
+            named = f"Peer {peer['id']}" if peer.get("id") else f"Peer #{subject['peer_index'] + 1}"
+            for part in ("message", "remediation"):
+                finding[part] = finding[part].replace(f"{named} ({peer['title']})", f"Peer #{subject['peer_index'] + 1}")
+            if peer.get("id"):
+                finding["finding_id"] = None
+            subject["peer_id"] = None
+        if finding["acknowledged"] is not None:
+            finding["acknowledged"] = "Acknowledged by the program; the reason is not kept in the decision log."
+    for need in out["needs_information"]:
+        need["subject"]["peer_id"] = None
+    return out
+
+
 def test_round_trip_in_sqlite(make_client, tmp_path):
     client = make_client(data_dir=tmp_path / "log")
     data = variant({"/peers/1/active_caseload": 25, "/program/name": f"{MARKER} program"})
@@ -39,14 +60,18 @@ def test_round_trip_in_sqlite(make_client, tmp_path):
     stored = response.json()
     assert stored["kind"] == "evaluation" and stored["profile"] is None
     assert datetime.fromisoformat(stored["logged_at"]) <= datetime.now(timezone.utc)
-    returned = {k: v for k, v in answer.items() if k not in ("recorded", "explanation", "verdict", "failing_rules")}
-    assert {k: v for k, v in stored.items() if k not in ("kind", "logged_at", "profile", "job_id", "feedback", "external_id", "labels")} == returned
+    assert stored["withheld"] and "profile" in stored["withheld"][0]
+    shown = {k: v for k, v in stored.items()
+             if k not in ("kind", "logged_at", "profile", "withheld", "external_id", "labels", "job_id", "feedback")}
+    assert shown == without_personal_data(answer, data)
 
     (row,) = db_rows(tmp_path / "log")
     assert row["decision_id"] == answer["decision_id"] and row["ruleset_version"] == answer["ruleset_version"]
     assert row["profile_digest"] == answer["profile_digest"] and row["status"] == answer["summary"]["status"]
-    assert row["profile"] is None
-    assert json.loads(row["decision"])["findings"] == answer["findings"]
+    assert row["profile"] is None and row["record_format"] == 2
+    record = json.loads(row["decision"])
+    assert [(f["rule"], f["severity"], f.get("peer")) for f in record["findings"]] == [
+        (f["rule_id"], f["severity"], f["subject"]["peer_index"]) for f in answer["findings"]]
     # the profile is not kept, so nothing in the store carries its content
     for path in (tmp_path / "log").iterdir():
         assert MARKER.encode() not in path.read_bytes(), path.name
@@ -64,10 +89,17 @@ def test_the_store_is_sqlite_in_wal_mode(make_client, tmp_path):
 
 def test_profiles_are_stored_only_when_configured(make_client, tmp_path):
     client = make_client(data_dir=tmp_path / "p", decision_log_store_profiles=True)
-    data = variant({"/program/name": f"{MARKER} program"})
+    data = variant({"/program/name": f"{MARKER} program", "/peers/1/active_caseload": 25,
+                    "/acknowledged": [{"rule_id": "PC-CASELOAD-002", "reason": "Hiring a second peer."}]})
     answer = client.post("/v1/evaluations", json=data).json()
     stored = client.get(f"/v1/evaluations/{answer['decision_id']}").json()
     assert stored["profile"]["program"]["name"] == f"{MARKER} program"
+    # with the profile, the stored decision reads exactly as it was returned
+    assert stored["withheld"] == []
+    returned = {k: v for k, v in answer.items() if k not in ("recorded", "explanation")}
+    assert returned["findings"][0]["acknowledged"] == "Hiring a second peer."
+    assert {k: v for k, v in stored.items()
+            if k not in ("kind", "logged_at", "profile", "withheld", "external_id", "labels", "job_id", "feedback")} == returned
 
 
 def test_batch_and_cds_decisions_are_recorded_too(client):
@@ -76,7 +108,9 @@ def test_batch_and_cds_decisions_are_recorded_too(client):
     for result in body["results"]:
         if result["decision"]:
             stored = client.get(f"/v1/evaluations/{result['decision']['decision_id']}").json()
-            assert stored["kind"] == "batch" and stored["findings"] == result["decision"]["findings"]
+            assert stored["kind"] == "batch"
+            assert [(f["rule_id"], f["subject"]["pointer"]) for f in stored["findings"]] == [
+                (f["rule_id"], f["subject"]["pointer"]) for f in result["decision"]["findings"]]
 
 
 def test_unknown_and_malformed_ids(client):
@@ -131,7 +165,7 @@ def test_a_locked_database_degrades_then_recovers(tmp_path):
     from decisionlog.sqlite import SQLiteLog
     from decisionlog import LogUnavailable
 
-    store = SQLiteLog(tmp_path / "decisions.sqlite3", retention_days=90, busy_timeout_s=0.2)
+    store = SQLiteLog(tmp_path / "decisions.sqlite3", retention_days=90, wait_s=0.2)
     store.start()
     other = sqlite3.connect(tmp_path / "decisions.sqlite3", isolation_level=None)
     other.execute("BEGIN EXCLUSIVE")  # another process holding the write lock
@@ -301,11 +335,13 @@ def test_round_trip_in_postgresql(make_client, tmp_path, postgres_url):
     client = make_client(database_url=url, decision_log_retention_days=30)
     store = client.app.state.service.decision_log
     assert store.name == "postgresql"
-    answer = client.post("/v1/evaluations", json=variant({"/peers/1/active_caseload": 25})).json()
+    data = variant({"/peers/1/active_caseload": 25})
+    answer = client.post("/v1/evaluations", json=data).json()
     assert answer["recorded"] is True
     stored = client.get(f"/v1/evaluations/{answer['decision_id']}").json()
-    returned = {k: v for k, v in answer.items() if k not in ("recorded", "explanation", "verdict", "failing_rules")}
-    assert {k: v for k, v in stored.items() if k not in ("kind", "logged_at", "profile", "job_id", "feedback", "external_id", "labels")} == returned
+    shown = {k: v for k, v in stored.items()
+             if k not in ("kind", "logged_at", "profile", "withheld", "external_id", "labels", "job_id", "feedback")}
+    assert shown == without_personal_data(answer, data)
     batch = client.post("/v1/evaluations:batch", json={"items": [BASE_PROFILE] * 3}).json()
     assert batch["recorded"] is True
     # retention in PostgreSQL

@@ -16,9 +16,11 @@ def test_a_rule_that_raises_is_reported_and_the_rest_still_answer(ruleset, monke
 
     monkeypatch.setattr(ruleset.facts, "build", poisoned)
     decision = evaluator.evaluate(profile(variant({"/program/referral_pathways": ["court_ordered"]})))
-    assert [(e.rule_id, e.subject.pointer) for e in decision.engine_errors] == [("PC-CASELOAD-001", "/peers/0")]
-    assert "TypeError" in decision.engine_errors[0].error
-    assert decision.summary.engine_errors == 1
+    # both caseload rules compare the poisoned value; each is reported, for this peer only
+    assert [(e.rule_id, e.subject.pointer) for e in decision.engine_errors] == [
+        ("PC-CASELOAD-001", "/peers/0"), ("PC-CASELOAD-002", "/peers/0")]
+    assert all("TypeError" in e.error for e in decision.engine_errors)
+    assert decision.summary.engine_errors == 2
     assert {f.rule_id for f in decision.findings} == {"PC-VOLUNTARY-001"}  # the other rules still answered
     outcomes = {(o.rule_id, o.subject.pointer): o for o in evaluator.outcomes(profile(variant(None)))}
     assert outcomes[("PC-CASELOAD-001", "/peers/0")].outcome == "error"

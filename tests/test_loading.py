@@ -131,6 +131,25 @@ def test_overrides_change_thresholds_states_and_version(rules_copy, tmp_path):
             assert {"PC-CASELOAD-001", "PC-CERT-002", "PC-ROLE-002"} <= fired and "PC-CERT-012" not in fired
 
 
+def test_reclassifying_a_clinical_activity_moves_it_to_its_new_rule(rules_copy, tmp_path):
+    """Clinical work has its own rule only while it is classified a conflict: an operator's
+    reclassification moves it to the rule of its new class."""
+    from conftest import profile, variant
+    from engine import Evaluator, make_engine
+
+    path = tmp_path / "overrides.yaml"
+    path.write_text("description: Licensed peer clinicians\n"
+                    "activities:\n  therapy_session: {classification: agency_decision, reason: Our peers are licensed counsellors.}\n")
+    custom = load_ruleset(rules_copy, rules_copy / "catalog/activities.yaml", rules_copy / "catalog/states.yaml",
+                          rules_copy / "sources", overrides_file=path)
+    p = profile(variant({"/peers/0/duties": ["therapy_session"], "/policies/written_job_description": False}))
+    for ruleset, clinical, undecided in ((load(rules_copy), True, False), (custom, False, True)):
+        fired = {(f.rule_id, f.subject.pointer) for f in Evaluator(ruleset, make_engine("interpreter", ruleset)).evaluate(p).findings}
+        assert (("PC-ROLE-012", "/peers/0") in fired) is clinical
+        assert (("PC-ROLE-010", "/peers/0") in fired) is undecided
+        assert ("PC-ROLE-002", "/peers/0") not in fired
+
+
 @pytest.mark.parametrize("text,problem", [
     ("description: test file\nparameters: {PC-NOPE-001: {a: 1}}\n", "unknown rule"),
     ("description: test file\nparameters: {PC-CASELOAD-001: {nope: 1}}\n", "has no parameter 'nope'"),

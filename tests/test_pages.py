@@ -53,7 +53,7 @@ def test_report_html(client, example):
     assert response.headers["cache-control"] == "no-store"
     html = response.text
     assert "Example County Recovery Court Peer Program" in html
-    assert "Caseload per full-time peer above the typical range" in html
+    assert "Caseload per full-time peer well above the tool kit" in html
     assert "Reason given:" in html and 'class="report-foot"' in html
 
 
@@ -89,7 +89,7 @@ def test_page_evaluates_the_pasted_profile(client, example):
     response = page_post(client, data={"profile_json": json.dumps(example)})
     assert response.status_code == 200
     html = response.text
-    assert "Caseload per full-time peer above the typical range" in html
+    assert "Caseload per full-time peer well above the tool kit" in html
     assert "Reason given:" in html and "Needs information" in html
     assert "Edit the profile and evaluate again" in html  # the form stays, folded
 

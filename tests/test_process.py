@@ -81,7 +81,7 @@ def test_bad_rules_stop_start_up_with_one_message(tmp_path):
 
     rules = tmp_path / "rules"
     shutil.copytree(ROOT / "rules", rules)
-    path = rules / "caseload" / "PC-CASELOAD-001.yaml"
+    path = rules / "caseload" / "PC-CASELOAD-002.yaml"
     path.write_text(path.read_text().replace("severity: high", "severity: urgent"))
     port = free_port()
     process = subprocess.run(
@@ -91,7 +91,7 @@ def test_bad_rules_stop_start_up_with_one_message(tmp_path):
     )
     assert process.returncode != 0
     message = [line for line in process.stderr.splitlines() if "PeerCheck did not start" in line]
-    assert len(message) == 1 and "PC-CASELOAD-001.yaml" in message[0] and "severity" in message[0]
+    assert len(message) == 1 and "PC-CASELOAD-002.yaml" in message[0] and "severity" in message[0]
     assert "Traceback" not in process.stderr
 
 

@@ -22,6 +22,7 @@ def test_case_study(evaluator, path):
     decision = evaluator.evaluate(profile(case["profile"]))
     assert sorted({f.rule_id for f in decision.findings}) == sorted(case["expected"]["findings"])
     assert sorted({n.rule_id for n in decision.needs_information}) == sorted(case["expected"]["needs_information"])
+    assert sorted(case["expected"]["reasons"]) == sorted(case["expected"]["findings"]), "every expected finding says why"
 
 
 @pytest.mark.parametrize("path", PROGRAMS, ids=[p.stem for p in PROGRAMS])

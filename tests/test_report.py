@@ -107,7 +107,7 @@ def test_markdown_report_content(risky, ruleset):
         assert heading in md
     assert decision.decision_id in md and decision.ruleset_version in md
     assert "*Reason given:*" in md
-    caseload = next(f for f in decision.findings if f.rule_id == "PC-CASELOAD-001")
+    caseload = next(f for f in decision.findings if f.rule_id == "PC-CASELOAD-002")
     assert "`/peers/1/active_caseload` = 25" in md
     assert caseload.citations[0].quote[:40] in md.replace("\\", "")
 
@@ -164,12 +164,12 @@ def test_sarif(risky, ruleset, interpreter):
     assert len(run["tool"]["driver"]["rules"]) == len(ruleset.rules)
     fails = {r["ruleId"]: r for r in run["results"] if r["kind"] == "fail"}
     assert set(fails) == {f.rule_id for f in decision.findings}
-    assert fails["PC-CASELOAD-001"]["level"] == "error"  # high
-    assert fails["PC-CASELOAD-001"]["locations"][0]["properties"]["jsonPointer"] == "/profile/peers/1"
-    assert fails["PC-CASELOAD-001"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "fixtures/example.json"
+    assert fails["PC-CASELOAD-002"]["level"] == "error"  # high
+    assert fails["PC-CASELOAD-002"]["locations"][0]["properties"]["jsonPointer"] == "/profile/peers/1"
+    assert fails["PC-CASELOAD-002"]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "fixtures/example.json"
     assert fails["PC-VOLUNTARY-001"]["suppressions"] == [
         {"kind": "inSource", "status": "accepted", "justification": ACK_REASON}]
-    assert "suppressions" not in fails["PC-CASELOAD-001"]
+    assert "suppressions" not in fails["PC-CASELOAD-002"]
     opened = [r for r in run["results"] if r["kind"] == "open"]
     assert len(opened) == len(decision.needs_information)
     assert {r["kind"] for r in run["results"]} >= {"fail", "open", "pass"}

@@ -97,7 +97,7 @@ def test_submit_the_example_and_read_the_report(page, base_url):
     assert page.locator(".status").first.inner_text() == "Needs attention"
     findings = page.locator("#by-five-p article.finding")
     assert findings.count() >= 2
-    assert page.get_by_text("Caseload per full-time peer above the typical range").first.is_visible()
+    assert page.get_by_text("Caseload per full-time peer well above the tool kit").first.is_visible()
     caseload = page.locator("article.finding", has_text="Caseload per full-time peer").first
     assert "/peers/1/active_caseload" in caseload.inner_text()
     assert caseload.locator("blockquote").count() >= 1

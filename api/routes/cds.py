@@ -81,7 +81,8 @@ async def program_review(
         profile, from_feedback = submitted, 0
     decision = await run_nearby(profile, service.evaluator.evaluate, profile)
     refs = [CardRef(card_uuid=cds.card_uuid(decision.decision_id, f.finding_id), rule_id=f.rule_id,
-                    subject=f.subject.pointer, peer_id=f.subject.peer_id, program_key=key) for f in decision.findings]
+                    subject=f.subject.pointer, peer_key=feedback.peer_key(key, f.subject.peer_id), program_key=key)
+            for f in decision.findings]
     recorded = await record_async(service, [(decision, profile)], "cds",
                                   [CallerMetadata(external_id=call.context.programId)], cards=refs)
     log.info("evaluated", decision_id=decision.decision_id, ruleset_version=decision.ruleset_version,

@@ -9,7 +9,7 @@ from pydantic import BaseModel, Field
 
 from api import batch as batching
 from api import compare as comparing
-from api import metadata
+from api import metadata, stored
 from api.deps import Service, get_service
 from api.evaluating import run_nearby
 from api.explain import Explanation, explain
@@ -22,7 +22,7 @@ from api.responses import model_response
 from decisionlog import LogUnavailable
 from decisionlog import feedback as stored_feedback
 from decisionlog.decisions import LIST_MAX, DecisionFilter, list_decisions
-from engine import Decision, Profile
+from engine import Decision, Finding, Profile
 from engine.evaluate import Summary
 from engine.spec import Severity
 
@@ -91,7 +91,15 @@ class CardFeedback(BaseModel):
     client: str = Field(description="The CDS client that reported it.")
 
 
+class StoredFinding(Finding):
+    finding_id: str | None = Field(
+        description="Stable id of this rule on this subject, as in the original answer. Null when it derives from the "
+        "peer's `id`, which the decision log does not keep unless the server stores profiles.",
+    )
+
+
 class StoredDecision(Decision):
+    findings: list[StoredFinding]
     kind: str = Field(description="Which endpoint produced it: `evaluation`, `batch`, `batch-job`, `compare`, `cds` or `report`.")
     logged_at: datetime
     external_id: str | None = Field(default=None, description="The caller's `external_id`, as sent.")
@@ -100,6 +108,10 @@ class StoredDecision(Decision):
     feedback: list[CardFeedback] = Field(
         default_factory=list, description="For a CDS decision: what users did with its cards, as CDS clients reported it.")
     profile: dict[str, Any] | None = Field(description="The profile, only when the server stores profiles (off by default).")
+    withheld: list[str] = Field(
+        description="What this answer does not show because the decision log does not keep it (peer ids and titles, "
+        "time in recovery, acknowledgement reasons…), in plain words; empty when the server stores profiles.",
+    )
 
 
 class ListedDecision(BaseModel):
@@ -240,9 +252,11 @@ def compare(
     "/evaluations/{decision_id}",
     response_model=StoredDecision,
     summary="A stored decision",
-    description="The decision as it was returned, from the decision log (without the profile unless the server "
-    "is configured to store profiles). 404 when the id is unknown, expired (retention) or the log is disabled; "
-    "503 when the log cannot be read.",
+    description="The decision, rendered from its record in the decision log with the texts of the ruleset version "
+    "that made it. The log keeps no personal data unless the server stores profiles: peers are then named by "
+    "position, and `withheld` says what is not shown. With profiles stored, the answer is the decision as it was "
+    "returned, plus the profile. 404 when the id is unknown, expired (retention) or the log is disabled; 503 when "
+    "the log cannot be read.",
     responses=responses(404, 422, 503),
 )
 def get_decision(
@@ -250,29 +264,19 @@ def get_decision(
                                      openapi_examples={"id": {"summary": "A decision id (use one from an evaluation)",
                                                               "value": "3f6c2a0e-8d1b-4f5e-9a7c-2b4d6e8f0a1c"}})],
     service: Service = Depends(get_service),
-) -> StoredDecision:
-    return load_stored(service, decision_id)
-
-
-def load_stored(service: Service, decision_id: str) -> StoredDecision:
-    """The stored decision, or the 404/503 problem that explains why not."""
-    if service.decision_log is None:
-        raise HTTPException(404, "the decision log is disabled on this server: decisions are not stored")
-    try:
-        stored = service.decision_log.get(decision_id)
-    except LogUnavailable as exc:
-        log.warning("decision_log_unavailable", store=service.decision_log.name, operation="get", error=str(exc))
-        raise HTTPException(503, "the decision log cannot be read right now") from None
-    if stored is None:
-        raise HTTPException(404, f"no stored decision with id {decision_id} (unknown, or older than the retention period)")
+) -> Response:
+    found = stored.load(service, decision_id)
+    row = found.row
     cards = []
-    if stored.kind == "cds":
+    if row.kind == "cds":
         try:
             cards = stored_feedback.for_decision(service.decision_log, decision_id)
         except LogUnavailable:
             raise HTTPException(503, "the decision log cannot be read right now") from None
-    return StoredDecision(**stored.decision, kind=stored.kind, logged_at=stored.logged_at, profile=stored.profile,
-                          external_id=stored.external_id, labels=stored.labels, job_id=stored.job_id, feedback=cards)
+    return model_response(StoredDecision(**found.restored.decision, kind=row.kind, logged_at=row.logged_at,
+                                         profile=found.profile, withheld=found.restored.withheld,
+                                         external_id=row.external_id, labels=row.labels, job_id=row.job_id,
+                                         feedback=cards))
 
 
 @router.get(

@@ -1,5 +1,7 @@
+from typing import Literal
+
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from api.deps import Service, get_service
 
@@ -11,9 +13,15 @@ class Health(BaseModel):
     ruleset_version: str
     engine: str
     rules: int
+    decision_log: Literal["ok", "unavailable", "full", "disabled"] = Field(
+        description="`ok`; `unavailable`: the last write failed and writes are paused for a moment (answers carry "
+        "recorded=false); `full`: the size budget is reached; `disabled`: no decision log. The service answers "
+        "in every case."
+    )
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness and what is loaded")
 def healthz(service: Service = Depends(get_service)) -> Health:
-    return Health(status="ok", ruleset_version=service.ruleset.version,
-                  engine=service.evaluator.engine.name, rules=len(service.ruleset.rules))
+    writer = service.decision_writer
+    return Health(status="ok", ruleset_version=service.ruleset.version, engine=service.evaluator.engine.name,
+                  rules=len(service.ruleset.rules), decision_log=writer.state if writer is not None else "disabled")

@@ -18,10 +18,11 @@ from api.logs import log
 from api.metadata import Labels
 from api.problems import FieldProblem, Problem, ProblemError, responses
 from api.responses import model_response
-from api.routes.evaluations import EXAMPLE, SMALL, UUID_PATTERN
+from api.routes.evaluations import EXAMPLE, SMALL, UUID_PATTERN, StoredFinding
 from decisionlog import LogUnavailable
 from decisionlog import jobs as queue
 from engine import Decision
+from engine.audit import RECORD_FORMAT, from_legacy, restore
 from engine.evaluate import Summary
 from engine.spec import Severity
 
@@ -62,6 +63,15 @@ class BatchJob(BaseModel):
     links: JobLinks
 
 
+class JobDecision(Decision):
+    """An item's decision as the decision log keeps it (its audit record with the ruleset's texts)."""
+
+    findings: list[StoredFinding]
+    withheld: list[str] = Field(
+        description="What is not shown because the decision log does not keep it (peer ids and titles, time in "
+        "recovery, acknowledgement reasons…); empty when the server stores profiles.")
+
+
 class JobItemResult(batching.Verdicts):
     index: int
     state: Literal["pending", "done"]
@@ -70,7 +80,7 @@ class JobItemResult(batching.Verdicts):
     decision_id: str | None = None
     status: str | None = None
     summary: Summary | None = None
-    decision: Decision | None = Field(default=None, description="The whole decision (`view=full`).")
+    decision: JobDecision | None = Field(default=None, description="The whole decision (`view=full`).")
     error: Problem | None = None
 
 
@@ -201,8 +211,10 @@ async def get_batch_job_results(
     fail_on = job.options.get("fail_on")
     out = []
     for row in rows:
-        decision = Decision.model_validate(row.decision) if row.decision else None
-        verdict = batching.verdict(decision, fail_on) if decision else batching.Verdicts(verdict=row.verdict)
+        decision = await run_in_threadpool(_restored, service, row.decision) if row.decision else None
+        verdict = batching.Verdicts(verdict=row.verdict)
+        if decision is not None and fail_on:
+            verdict = batching.verdict(decision, fail_on)
         out.append(JobItemResult(
             index=row.index, state=row.state, external_id=row.external_id, labels=row.labels,
             decision_id=decision.decision_id if decision else None, status=decision.summary.status if decision else None,
@@ -210,3 +222,18 @@ async def get_batch_job_results(
             error=Problem.model_validate(row.error) if row.error else None,
             **(verdict.model_dump() if row.state == "done" else {})))
     return model_response(JobResults(job_id=job_id, state=job.state, results=out, next_start=next_start))
+
+
+def _restored(service: Service, record: dict) -> JobDecision:
+    """An item's stored record rendered with its ruleset's texts, as ``GET /v1/evaluations/{id}`` does."""
+    try:
+        texts = service.texts.of(record["ruleset_version"], service.decision_log)
+    except LogUnavailable:
+        raise HTTPException(503, "the decision log cannot be read right now") from None
+    if record.get("format", 1) < RECORD_FORMAT:
+        record = from_legacy(record, embed_texts=texts is None)
+    try:
+        restored = restore(record, texts)
+    except KeyError:
+        raise HTTPException(503, f"the decision log lacks the rule texts of ruleset version {record['ruleset_version']}") from None
+    return JobDecision(**restored.decision, withheld=restored.withheld)

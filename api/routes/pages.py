@@ -36,11 +36,13 @@ from api.logs import log
 from api.problems import Problem, responses
 from engine import Decision, Profile
 from report import build, render_markdown
+from report.markdown import md
 from report.html import loader as report_loader
 from report.html import make_environment, template_context
 from api.profiles import check_request_profiles
 from api.recording import record
-from api.routes.evaluations import UUID_PATTERN, load_stored
+from api import stored
+from api.routes.evaluations import UUID_PATTERN
 from report.inputs import InputProblem, InvalidInput, LoadedProfile, load_profile, unknown_acknowledgements
 from api.session import CSRF_FIELD, PageSession, page_session, sessions
 
@@ -110,8 +112,10 @@ def create_report(
     response_class=HTMLResponse,
     summary="The report of a stored decision",
     description="Renders a decision from the decision log as the report for people (HTML, or Markdown with "
-    "`format=markdown`). The program summary appears only when the server stores profiles; findings, evidence, "
-    "citations, acknowledged risks and needs-information always do.",
+    "`format=markdown`), with the texts of the ruleset version that made it. Findings, evidence, citations, "
+    "acknowledged risks and needs-information always appear; the program summary, peer ids and titles, time in "
+    "recovery and acknowledgement reasons only when the server stores profiles — otherwise the report says "
+    "what is withheld.",
     responses={
         200: {"description": "The report.", "content": {"text/markdown": {"schema": {"type": "string"}}}},
         **responses(404, 422, 503),
@@ -126,13 +130,18 @@ def stored_report(
 
 
 def _stored_report(service: Service, decision_id: str, report_format: str) -> Response:
-    stored = load_stored(service, decision_id)
-    profile = Profile.model_validate(stored.profile) if stored.profile else None
-    ctx = build(Decision.model_validate(stored.model_dump(include=set(Decision.model_fields))), service.ruleset, profile)
-    _log(stored, "stored", report_format)
+    found = stored.load(service, decision_id, placeholder_ids=True)
+    decision = Decision.model_validate(found.restored.decision)
+    profile = Profile.model_validate(found.profile) if found.profile else None
+    ctx = build(decision, service.ruleset, profile)
+    _log(decision, "stored", report_format)
+    withheld = found.restored.withheld
     if report_format == "markdown":
-        return Response(render_markdown(ctx), media_type=MARKDOWN, headers={"Cache-Control": "no-store"})
-    return HTMLResponse(_env.get_template("report.html.j2").render(**template_context(ctx)), headers=HTML_HEADERS)
+        note = "".join(f"> {md(item)}\n" for item in ["Not shown: the decision log does not keep personal data."] + withheld)
+        return Response((note + "\n" if withheld else "") + render_markdown(ctx), media_type=MARKDOWN,
+                        headers={"Cache-Control": "no-store"})
+    html = _env.get_template("stored_report.html.j2").render(**template_context(ctx), withheld=withheld)
+    return HTMLResponse(html, headers=HTML_HEADERS)
 
 
 # ---------------------------------------------------------------- the page
