@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(pages.router)
     # Innermost first: strict JSON and size checks (a larger limit for batch jobs), the body-read
-    # deadline, keys and rate limits, the client address they count under, HEAD served as GET, gzip,
+    # deadline, keys and rate limits, the client address they count under, gzip, HEAD served as GET,
     # CORS on the CDS routes, then the request log. The CDS routes check their callers themselves
     # (a client's JWT, api/cds_auth.py), and so does the page (a signed-in session, api/session.py).
     app.add_middleware(_BodyLimits, settings=settings)
@@ -160,8 +160,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        auth_failure_limit=settings.auth_failure_limit, limiter=_limiter(settings),
                        own_auth_prefixes=("/cds-services", "/ui"))
     app.add_middleware(ClientAddress, trusted=TrustedProxies.parse(settings.forwarded_allow_ips))
+    app.add_middleware(CompressAnswers)  # inside HeadAsGet: a HEAD answer has the GET answer's (compressed) headers
     app.add_middleware(HeadAsGet)
-    app.add_middleware(CompressAnswers)
     app.add_middleware(CdsCors, origins=settings.cds_cors_origins)
     app.add_middleware(RequestLog)  # outermost: guard answers are logged too
 
