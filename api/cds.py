@@ -23,8 +23,10 @@ low         info        worth knowing; no change demanded
 info        info        context only
 ==========  ==========  ==========================================================
 
-Cards, in order: open findings (most severe first), one ``info`` card for the information rules
-still need, then acknowledged findings (``info``, summary starting "Acknowledged:"). No findings
+Cards, in order: open findings (most severe first), one short ``info`` card for the information
+rules still need — the ``QUESTIONS_ON_CARD`` most valuable questions, each with why we ask, and how
+many more there are (the decision's ``questions`` has them all) — then acknowledged findings
+(``info``, the program has already weighed them; summary starting "Acknowledged:"). No findings
 and nothing missing → ``{"cards": []}``, as the spec asks. At most ``Settings.cds_max_cards``
 cards: past that, the last card says how many more there are (its indicator the most urgent of
 those left out) and links to the full report — card UIs show a handful.
@@ -56,12 +58,14 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine import Decision, Finding, Profile
-from engine.evaluate import CitationOut, NeedsInformation
+from engine.evaluate import CitationOut
+from engine.questions import heading, why
 from report.markdown import md as _md  # inline text: Markdown escaped, line breaks made spaces
 
 SERVICE_ID = "peercheck-program-review"
 HOOK = "peercheck-program-review"
 SUMMARY_MAX = 139  # the spec: "<140-character summary"
+QUESTIONS_ON_CARD = 5
 TOPIC_SYSTEM = "urn:peercheck:rule"
 EXTENSION_KEY = "org.peercheck.decision"  # reverse-domain notation, as the spec's Extensions section asks
 OVERRIDE_SYSTEM = "urn:peercheck:override-reason"
@@ -181,13 +185,14 @@ DISCOVERY = Discovery(services=[CdsService(
 
 def cards(decision: Decision, labels: dict[str, str], max_cards: int | None = None,
           report_url: str | None = None) -> list[Card]:
-    """The decision as cards: open findings (most severe first), one card for missing information,
-    acknowledged findings; past ``max_cards``, one card for the rest. ``report_url``: the link to
-    the stored decision's report, given when it is stored and the service has a public address."""
+    """The decision as cards: open findings (most severe first), one card with the questions that
+    would complete the review, acknowledged findings; past ``max_cards``, one card for the rest.
+    ``report_url``: the link to the stored decision's report, given when it is stored and the
+    service has a public address."""
     links = [Link(label="Full report", url=report_url, type="absolute")] if report_url else None
     open_cards = [_finding_card(decision, f, labels, links) for f in decision.findings if f.acknowledged is None]
     acknowledged = [_finding_card(decision, f, labels, links) for f in decision.findings if f.acknowledged is not None]
-    needs = [_needs_card(decision)] if decision.needs_information else []
+    needs = [_questions_card(decision)] if decision.questions else []
     ordered = open_cards + needs + acknowledged
     if max_cards is None or len(ordered) <= max_cards:
         return ordered
@@ -262,15 +267,26 @@ def _more_card(decision: Decision, left_out: list[Card], links: list[Link] | Non
     )
 
 
-def _needs_card(decision: Decision) -> Card:
-    lines = ["Some rules cannot be judged until the profile says more. Fill in:", ""]
-    for need in decision.needs_information:
-        lines.append(f"- **{need.rule_id}** {_md(need.title)}{_md(_who_need(need))}: "
-                     + ", ".join(f"`{p}`" for p in need.missing))
-    count = len(decision.needs_information)
+def _questions_card(decision: Decision) -> Card:
+    """The most valuable questions, with why we ask; "don't know" answers only counted."""
+    asked = [q for q in decision.questions if not q.dont_know]
+    unknown = len(decision.questions) - len(asked)
+    lines = [f"{decision.summary.needs_information} rule checks cannot be judged until the profile says more. "
+             "The questions that would decide the most, first:", ""]
+    for q in asked[:QUESTIONS_ON_CARD]:
+        lines.append(f"- **{_md(heading(q))}**: {_md(q.text)} *Why we ask:* {_md(why(q, limit=2))}")
+    more = len(asked) - QUESTIONS_ON_CARD
+    if more > 0:
+        lines += ["", f"{more} more question{'s' * (more != 1)} in the decision ({decision.decision_id})."]
+    if unknown:
+        lines += ["", f"You said you don't know {unknown} answer{'s' * (unknown != 1)}: "
+                  "the rules waiting on them stay undecided."]
+    count = len(asked)
+    summary = (f"{count} question{'s' * (count != 1)} would complete the review" if count
+               else f"{unknown} answer{'s' * (unknown != 1)} marked don't know leave rules undecided")
     return Card(
         uuid=str(uuid.uuid5(uuid.UUID(decision.decision_id), "needs-information")),
-        summary=_clip(f"{count} check{'s' if count != 1 else ''} need more information about the program"),
+        summary=_clip(summary),
         detail="\n".join(lines),
         indicator="info",
         source=CardSource(label=f"PeerCheck ruleset {decision.ruleset_version}"),
@@ -279,13 +295,6 @@ def _needs_card(decision: Decision) -> Card:
 
 def _who(finding: Finding) -> str:
     subject = finding.subject
-    if subject.kind == "program":
-        return ""
-    return f" (peer {subject.peer_id})" if subject.peer_id else f" (peer #{subject.peer_index + 1})"
-
-
-def _who_need(need: NeedsInformation) -> str:
-    subject = need.subject
     if subject.kind == "program":
         return ""
     return f" (peer {subject.peer_id})" if subject.peer_id else f" (peer #{subject.peer_index + 1})"

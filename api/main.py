@@ -27,7 +27,7 @@ from api.transport import BodyDeadline, HeadAsGet
 from api.deps import Service
 from api.logs import RequestLog, configure, log
 from api.jobs import JobRunner
-from api.routes import catalog, cds, evaluations, health, jobs, pages, rules
+from api.routes import catalog, cds, evaluations, health, jobs, pages, questionnaire, rules
 from api.session import Sessions
 from api.settings import Settings
 from api.stored import RulesetTexts
@@ -147,6 +147,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(jobs.router)
     app.include_router(rules.router)
     app.include_router(catalog.router)
+    app.include_router(questionnaire.router)
     app.include_router(cds.router)
     app.include_router(health.router)
     app.include_router(pages.router)

@@ -2,7 +2,7 @@
 
 The schema (pydantic) catches shape and values; what it cannot know is the loaded ruleset, so
 an acknowledgement naming a rule that does not exist is caught here — a typo in a waiver must
-not silently leave a risk open.
+not silently leave a risk open — and so is a "don't know" for a field no rule reads.
 """
 
 from __future__ import annotations
@@ -14,15 +14,20 @@ from pydantic import ValidationError
 
 from api.problems import FieldProblem, field_problems
 from engine import Profile, Ruleset
+from engine.questions.catalog import dont_know_problems
 
 
 def acknowledgement_errors(profile: Profile, ruleset: Ruleset, loc: tuple = ()) -> list[dict[str, Any]]:
-    """Pydantic-style errors (``loc`` prefixed) for acknowledgements of unknown rules."""
+    """Pydantic-style errors (``loc`` prefixed) for acknowledgements of unknown rules, and for
+    "don't know" answers to fields that are not questions of this ruleset."""
     return [
         {"type": "unknown_rule", "loc": (*loc, "acknowledged", i, "rule_id"),
          "msg": f"no rule with id {ack.rule_id!r} in ruleset {ruleset.version}"}
         for i, ack in enumerate(profile.acknowledged or ())
         if ruleset.rule(ack.rule_id) is None
+    ] + [
+        {"type": "not_a_question", "loc": (*loc, "dont_know", i), "msg": msg}
+        for i, msg in dont_know_problems(profile.dont_know, ruleset)
     ]
 
 

@@ -105,7 +105,8 @@ def load(service, decision_id: str, placeholder_ids: bool = False) -> Stored:
     if row.record_format < RECORD_FORMAT:  # not upgraded yet (start-up could not): read it as it would be
         record = from_legacy(record, embed_texts=texts is None)
     try:
-        restored = restore(record, texts, _profile(row.profile), placeholder_ids=placeholder_ids)
+        restored = restore(record, texts, _profile(row.profile), placeholder_ids=placeholder_ids,
+                           ranker=service.evaluator.ranker)
     except KeyError:
         log.warning("decision_log_texts_missing", decision_id=decision_id, ruleset_version=row.ruleset_version)
         raise HTTPException(503, f"the decision log lacks the rule texts of ruleset version {row.ruleset_version}, "

@@ -72,15 +72,17 @@ def print_decision(out: Console, ctx: ReportContext, explain: bool = False) -> N
                           Text(v.subject), Text(f.title), Text(f.acknowledged or ""))
         out.print(table)
 
-    if ctx.needs:
-        out.rule(Text(f"NEEDS INFORMATION ({len(ctx.needs)})", style="bold"), align="left")
-        out.print(Text("Absent data is never taken as compliance: fill these in to have the rules judged.", style="dim"))
-        table = Table(expand=True)
-        for col in ("Rule", "If present", "Subject", "Fill in"):
-            table.add_column(col)
-        for n in ctx.needs:
-            table.add_row(Text(n.item.rule_id), Text(SEVERITY_LABELS[n.item.severity]), Text(n.subject),
-                          Text("\n".join(n.item.missing)))
+    if ctx.questions:
+        out.rule(Text(f"NEEDS INFORMATION ({len(ctx.questions)} question{'s' * (len(ctx.questions) != 1)})", style="bold"),
+                 align="left")
+        out.print(Text(f"Absent data is never taken as compliance: {s.needs_information} rule checks could not be "
+                       "judged. These questions would decide them, the most valuable first.", style="dim"))
+        table = Table(expand=True, show_lines=True)
+        table.add_column("Question", ratio=3)
+        table.add_column("Why we ask", ratio=2)
+        for q in ctx.questions:
+            said = Text(" (you said you don't know)", style="italic") if q.question.dont_know else ""
+            table.add_row(Text.assemble((q.heading, "bold"), said, "\n", q.question.text), Text(q.why))
         out.print(table)
 
     if explain and ctx.outcomes:

@@ -6,8 +6,9 @@ and nothing about the people in it:
 * kept: decision id, time, ruleset version, engine, profile digest, summary counts; each
   finding's rule id, severity, subject by position (``/peers/3``) and the evidence values that
   are codes, numbers or yes/no facts about the program's design; whether it was acknowledged;
-  each needs-information rule with the profile fields it lacks; the kind of each engine error;
-  the program's state and number of peers (two message templates name them);
+  each needs-information rule with the profile fields it lacks; each open question (its field,
+  value, whether the program said "don't know", and the rules waiting on it by id); the kind of
+  each engine error; the program's state and number of peers (two message templates name them);
 * not kept: the program's name, peer ids and titles, months in recovery (and how far it falls
   short of a state's figure), kinds of lived experience, acknowledgement reasons, engine error
   details — and no text of the ruleset:
@@ -31,12 +32,13 @@ from typing import Any, Callable
 
 from engine.catalog import CredentialKind
 from engine.evaluate import (
-    CitationOut, Decision, Subject, _finding_id, _peer_label, _pointers, labelled_lists, message_values, state_name,
+    CitationOut, Decision, NeedsInformation, Subject, _finding_id, _peer_label, _pointers, labelled_lists, message_values, state_name,
     template_names,
 )
 from engine.jurisdictions import TEMPLATE_NAMES as STATE_TEMPLATE_NAMES
 from engine.jurisdictions import template_values as state_template_values
 from engine.profile import Peer, Profile
+from engine.questions import Ranker
 from engine.ruleset import Ruleset
 
 RECORD_FORMAT = 2  # 1: the decision as returned, JSON (before audit records)
@@ -115,7 +117,19 @@ def audit_record(decision: Decision, profile: Profile) -> dict[str, Any]:
         _put_peer(item, error.subject)
         item["error"] = error.error.split(":", 1)[0]  # the exception's type; its text may quote a value
         record["engine_errors"].append(item)
+    record["questions"] = [_question_item(q) for q in decision.questions]
     return record
+
+
+def _question_item(question) -> dict[str, Any]:
+    """An open question by reference: its field, value and "don't know", and per waiting rule
+    [rule id, outcome, settles, peers]; wording and rule titles come back from the catalog and the
+    ruleset texts."""
+    item: dict[str, Any] = {"at": question.pointer, "value": question.value,
+                            "waiting": [[w.rule_id, w.outcome, w.settles, w.peers] for w in question.waiting]}
+    if question.dont_know:
+        item["dont_know"] = True
+    return item
 
 
 def _put_peer(item: dict[str, Any], subject: Subject) -> None:
@@ -216,11 +230,14 @@ class Restored:
 
 
 def restore(record: dict[str, Any], texts: dict[str, Any] | None, profile: Profile | None = None,
-            placeholder_ids: bool = False) -> Restored:
+            placeholder_ids: bool = False, ranker: Ranker | None = None) -> Restored:
     """Render ``record`` with the ``texts`` of its ruleset version (None: only a record with its
     texts embedded can be rendered; else ``KeyError`` names the rule). ``profile``: the stored
     profile, when there is one (then nothing is withheld). ``placeholder_ids``: give findings
-    whose id is withheld an id from their position instead of None (for anchors in a report)."""
+    whose id is withheld an id from their position instead of None (for anchors in a report).
+    ``ranker``: the loaded question ranking, which words the open questions (and groups the
+    needs information of a record written before questions were kept); without it the
+    decision has no ``questions``."""
     context = record["context"]
     peer_ids = context.get("peer_ids", "none")
     had_id = (lambda i: True) if peer_ids == "all" else (lambda i: False) if peer_ids == "none" else set(peer_ids).__contains__
@@ -315,7 +332,31 @@ def restore(record: dict[str, Any], texts: dict[str, Any] | None, profile: Profi
         "profile_digest": record["profile_digest"], "summary": record["summary"],
         "findings": findings, "needs_information": needs, "engine_errors": errors,
     }
+    if ranker is not None:
+        peer_ids = [p.id for p in profile.peers] if profile is not None else []
+        if "questions" in record:
+            decision["questions"] = [_question(item, rules, ranker, peer_ids) for item in record["questions"]]
+        else:  # written before questions were kept: grouped again from the needs information
+            decision["questions"] = [q.model_dump() for q in ranker.rank(
+                [NeedsInformation.model_validate(n) for n in needs], (), None, peer_ids)]
     return Restored(decision, _withheld(notes, profile is not None))
+
+
+def _question(item: dict[str, Any], rules: dict[str, Any], ranker: Ranker, peer_ids: list[str | None]) -> dict[str, Any]:
+    located = ranker.catalog.locate(item["at"])
+    peer = None if located is None else located[1]
+    q = None if located is None else located[0]
+    return {
+        "question_id": q.id if q else item["at"], "pointer": item["at"],
+        "peer": None if peer is None else peer + 1,
+        "peer_id": peer_ids[peer] if peer is not None and peer < len(peer_ids) else None,
+        "section": q.section if q else "program", "label": q.label if q else item["at"],
+        "text": q.text if q else item["at"], "answer_type": q.answer.type if q else "text",
+        "dont_know": item.get("dont_know", False), "value": item["value"],
+        "waiting": [{"rule_id": rule_id, "title": rules[rule_id]["title"], "severity": rules[rule_id]["severity"],
+                     "outcome": outcome, "settles": settles, "peers": peers}
+                    for rule_id, outcome, settles, peers in item["waiting"]],
+    }
 
 
 def _reason(profile: Profile, rule_id: str, pointer: str) -> str | None:

@@ -44,6 +44,15 @@ class Classification(StrEnum):
     agency_decision = "agency_decision"
 
 
+# The tables of Appendix C (and Table 2's transport example), as a form groups the activities.
+TABLE_LABELS = {
+    "participant_engagement": "Participant engagement",
+    "participant_services": "Participant services",
+    "agency_responsibilities": "Agency responsibilities",
+    "table_2": "Transport",
+}
+
+
 class Activity(_Data):
     code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,39}$")
     label: str

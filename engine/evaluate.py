@@ -16,11 +16,17 @@ from typing import Any, Literal, Protocol
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine.catalog import Citation
+from engine.construct import built
 from engine.facts import VOCABULARY
 from engine.interpreter import compile_report
 from engine.jurisdictions import TEMPLATE_NAMES as STATE_TEMPLATE_NAMES
 from engine.jurisdictions import template_values
+from engine.language import referenced_fields
 from engine.profile import Profile
+from engine.questions.catalog import QuestionCatalog
+from engine.questions.draft import value_at
+from engine.questions.models import OpenQuestion
+from engine.questions.ranking import SEVERITY_WEIGHTS, Ranker
 from engine.ruleset import LABELLED_LISTS, CompiledRule, Ruleset
 from engine.spec import SEVERITY_RANK, FiveP, Severity
 
@@ -129,24 +135,18 @@ class Decision(BaseModel):
     profile_digest: str = Field(description="sha256 of the profile's canonical JSON; the profile itself is not kept.")
     summary: Summary
     findings: list[Finding]
-    needs_information: list[NeedsInformation]
+    needs_information: list[NeedsInformation] = Field(
+        description="Each rule that could not be judged, on each subject, with the fields it needs: for machines. "
+        "People read `questions`.")
+    questions: list[OpenQuestion] = Field(
+        default_factory=list,
+        description="The same needs grouped by question: one entry per profile field, with the rules waiting on it "
+        "(and findings that rest on the field being empty), most valuable first; fields answered \"don't know\" last.")
     engine_errors: list[EngineError] = Field(default_factory=list, description="Rules that failed to evaluate; normally empty.")
 
 
 ATTENTION = {"critical", "high", "medium"}
-_set = object.__setattr__
-
-
-def _built(model: type[BaseModel], values: dict[str, Any]) -> Any:
-    """An instance of one of the result models above from trusted values naming every field:
-    what ``model_construct`` makes (tests/test_evaluate.py holds them equal) without its per-field
-    alias and default handling, which was a quarter of an evaluation's time."""
-    made = model.__new__(model)
-    _set(made, "__dict__", values)
-    _set(made, "__pydantic_fields_set__", set(values))
-    _set(made, "__pydantic_extra__", None)
-    _set(made, "__pydantic_private__", None)
-    return made
+_built = built
 
 
 _NO_HITS: frozenset[str] = frozenset()
@@ -186,6 +186,13 @@ class Evaluator:
         # (rule position, missing fact fields) -> the program's NeedsInformation, when its pointers
         # are memoised: the same immutable value in every decision that needs it. Bounded likewise.
         self._program_needs: dict[tuple[int, tuple[str, ...]], NeedsInformation] = {}
+        self.questions = QuestionCatalog(ruleset, SEVERITY_WEIGHTS)
+        self.ranker = Ranker(self.questions)
+        # Fields a rule reads whose absence counts against the program (optional inputs): a finding
+        # resting on one is open to an answer. Only rules that have them.
+        self._optional = {rule.id: optional for rule in ruleset.rules
+                          if (optional := tuple(f for f in dict.fromkeys(referenced_fields(rule.condition))
+                                                if f not in rule.required_set))}
 
     def outcomes(self, profile: Profile) -> list["RuleOutcome"]:
         """Every rule's outcome on every subject in its scope: what was checked, not only what failed."""
@@ -220,15 +227,19 @@ class Evaluator:
                         yield rule, fact, outcome, missing
 
     def _reported(self, profile: Profile, facts: list[dict[str, Any]], hits: set[tuple[str, int]],
-                  subjects: "_Subjects") -> tuple[list["Finding"], list["NeedsInformation"]]:
-        """Findings and needs information through each scope's compiled report — the hot path
-        of ``evaluate``, one pass per fact. Needs information in rule order, then subject order."""
+                  subjects: "_Subjects", with_findings: bool = True,
+                  ) -> tuple[list["Finding"], list["NeedsInformation"], list["NeedsInformation"]]:
+        """Findings, needs information and assumptions (see ``_assumed``) through each scope's
+        compiled report — the hot path of ``evaluate``, one pass per fact. Needs information in
+        rule order, then subject order."""
         hit_ids: dict[int, set[str]] = {}
         for rule_id, index in hits:
             hit_ids.setdefault(index, set()).add(rule_id)
         findings: list[Finding] = []
+        assumed: list[NeedsInformation] = []
         needs: list[tuple[int, int, NeedsInformation]] = []
         memo = self._pointer_memo
+        optional = self._optional
         for index, fact in enumerate(facts):
             in_scope, report = self._report[fact["kind"]]
             subject = subjects.of(fact)
@@ -236,7 +247,10 @@ class Evaluator:
             for k, missing in report(fact, hit_ids.get(index, _NO_HITS)):
                 rule, position = in_scope[k]
                 if missing is None:
-                    findings.append(self._finding(rule, fact, subject))
+                    if with_findings:
+                        findings.append(self._finding(rule, fact, subject))
+                    if rule.id in optional:
+                        self._assumed(rule, fact, subject, profile, assumed)
                     continue
                 pointers = memo.get((missing, peer))
                 if pointers is None:
@@ -249,7 +263,53 @@ class Evaluator:
                         need = self._program_needs[(position, missing)] = self._needs(rule, subject, list(pointers))
                 needs.append((position, index, need))
         needs.sort(key=_first_two)
-        return findings, [n for _, _, n in needs]
+        return findings, [n for _, _, n in needs], assumed
+
+    def _assumed(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject, profile: Profile,
+                 out: list[NeedsInformation]) -> None:
+        """A fired rule whose condition took an empty optional input as a risk: the fields whose
+        answer could clear the finding. A yes/no field is tried both ways, and left out when the
+        rule fires either way."""
+        absent = []
+        for name in self._optional[rule.id]:
+            if name in fact:
+                continue
+            if VOCABULARY[name].type.kind == "boolean" and all(rule.holds({**fact, name: v}) for v in (True, False)):
+                continue
+            absent.append(name)
+        if absent:
+            out.append(self._needs(rule, subject, _missing_pointers(absent, fact, profile)))
+
+    def pending(self, profile: Profile, facts: list[dict[str, Any]]) -> tuple[list["NeedsInformation"], list["NeedsInformation"]]:
+        """What ``evaluate`` would report as needing information, and the findings' assumptions,
+        for facts the caller built (a draft's, with unknown required fields taken out): no
+        findings, no decision."""
+        hits, errors = self.engine.match(facts)
+        subjects = _Subjects(profile)
+        if not errors:
+            _, needs, assumed = self._reported(profile, facts, hits, subjects, with_findings=False)
+            return needs, assumed
+        return self._plainly(profile, facts, hits, errors, subjects, with_findings=False)[1:3]
+
+    def _plainly(self, profile: Profile, facts: list[dict[str, Any]], hits: set[tuple[str, int]],
+                 errors: dict[tuple[str, int], str], subjects: "_Subjects", with_findings: bool = True):
+        """``_reported`` by the plain route, which knows about engine errors: (findings, needs,
+        assumed, failed)."""
+        findings: list[Finding] = []
+        needs: list[NeedsInformation] = []
+        assumed: list[NeedsInformation] = []
+        failed: list[EngineError] = []
+        for rule, fact, outcome, missing in self._judged(facts, hits, errors):
+            if outcome == "error":
+                failed.append(_built(EngineError, {"rule_id": rule.id, "subject": subjects.of(fact), "error": missing[0]}))
+            elif outcome == "fired":
+                if with_findings:
+                    findings.append(self._finding(rule, fact, subjects.of(fact)))
+                if rule.id in self._optional:
+                    self._assumed(rule, fact, subjects.of(fact), profile, assumed)
+            elif outcome == "needs_information":
+                needs.append(self._needs(rule, subjects.of(fact), _missing_pointers(missing, fact, profile)))
+        return findings, needs, assumed, failed
 
     @staticmethod
     def _needs(rule: CompiledRule, subject: Subject, missing: list[str]) -> NeedsInformation:
@@ -263,16 +323,9 @@ class Evaluator:
         subjects = _Subjects(profile)
         failed: list[EngineError] = []
         if not errors:
-            findings, needs = self._reported(profile, facts, hits, subjects)
+            findings, needs, assumed = self._reported(profile, facts, hits, subjects)
         else:  # rare: the plain route, which knows about errors
-            findings, needs = [], []
-            for rule, fact, outcome, missing in self._judged(facts, hits, errors):
-                if outcome == "error":
-                    failed.append(_built(EngineError, {"rule_id": rule.id, "subject": subjects.of(fact), "error": missing[0]}))
-                elif outcome == "fired":
-                    findings.append(self._finding(rule, fact, subjects.of(fact)))
-                elif outcome == "needs_information":
-                    needs.append(self._needs(rule, subjects.of(fact), _missing_pointers(missing, fact, profile)))
+            findings, needs, assumed, failed = self._plainly(profile, facts, hits, errors, subjects)
         findings.sort(key=lambda f: (SEVERITY_RANK[f.severity], f.rule_id, f.subject.pointer))
         _acknowledge(findings, profile)
         open_findings = [f for f in findings if f.acknowledged is None]
@@ -299,6 +352,8 @@ class Evaluator:
             }),
             "findings": findings,
             "needs_information": needs,
+            "questions": self.ranker.rank(needs, assumed, profile.dont_know, [p.id for p in profile.peers])
+            if needs or assumed else [],
             "engine_errors": failed,
         })
 
@@ -483,7 +538,7 @@ def _pointers(fields: list[str], fact: dict[str, Any]) -> list[str]:
     for name in fields:
         for pointer in VOCABULARY[name].sources:
             if "*" in pointer:
-                for i in range(fact["peer_count"]):
+                for i in range(fact.get("peer_count", 1)):  # absent only in a draft with no peers listed yet: its one stand-in
                     out[pointer.replace("*", str(i))] = None
             elif index is not None:
                 out[pointer.replace("{i}", str(index))] = None
@@ -510,22 +565,8 @@ def _missing_pointers(fields: list[str], fact: dict[str, Any], profile: Profile)
     candidates = _pointers(fields, fact)
     if all(name in _SINGLE_SOURCE for name in fields):
         return candidates
-    absent = [p for p in candidates if _resolve(profile, p) is None]
+    absent = [p for p in candidates if value_at(profile, p) is None]
     return absent or candidates
-
-
-def _resolve(model: Any, pointer: str) -> Any:
-    """The value at a JSON pointer in a validated profile (None when absent)."""
-    node = model
-    for segment in pointer.split("/")[1:]:
-        if node is None:
-            return None
-        if isinstance(node, list):
-            index = int(segment)
-            node = node[index] if index < len(node) else None
-        else:
-            node = getattr(node, segment, None)
-    return node
 
 
 def _finding_id(rule_id: str, subject: Subject) -> str:

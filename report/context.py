@@ -15,6 +15,7 @@ from typing import Sequence
 
 from engine import Decision, Finding, Profile, Ruleset
 from engine.evaluate import CitationOut, NeedsInformation, RuleOutcome, Subject
+from engine.questions import OpenQuestion, heading, why
 from engine.spec import FiveP
 from report.format import FIVE_P_LABELS, SEVERITIES, humanise, value_text
 
@@ -71,6 +72,15 @@ class NeedsView:
 
 
 @dataclass(frozen=True)
+class QuestionView:
+    """A question the profile leaves open, as people read it: 'Peer 2 › Duties', the question, why we ask."""
+
+    question: OpenQuestion
+    heading: str
+    why: str
+
+
+@dataclass(frozen=True)
 class OutcomeView:
     rule_id: str
     title: str
@@ -94,8 +104,9 @@ class ReportContext:
     acknowledged: list[FindingView]
     by_five_p: list[Group]
     by_category: list[Group]
-    needs: list[NeedsView]
+    needs: list[NeedsView]  # per rule and subject, for machines; people read ``questions``
     chart: list[tuple[str, int]]  # (severity, open findings), critical first
+    questions: list[QuestionView] = field(default_factory=list)  # most valuable first
     outcomes: list[OutcomeView] = field(default_factory=list)
     rules_total: int = 0
 
@@ -132,6 +143,7 @@ def build(decision: Decision, ruleset: Ruleset, profile: Profile | None = None,
         by_category=by_category,
         needs=needs,
         chart=[(s, decision.summary.by_severity.get(s, 0)) for s in SEVERITIES],
+        questions=[QuestionView(q, heading(q), why(q)) for q in decision.questions],
         outcomes=outcome_views,
         rules_total=len(ruleset.rules),
     )

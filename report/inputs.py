@@ -19,6 +19,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from engine import Profile, Ruleset
+from engine.questions.catalog import dont_know_problems
 
 WRAPPER_KEY = "profile"
 
@@ -115,10 +116,15 @@ def load_profile(data: str | bytes) -> LoadedProfile:
 
 
 def unknown_acknowledgements(loaded: LoadedProfile, ruleset: Ruleset) -> list[InputProblem]:
-    """Acknowledgements of rules that do not exist: a mistake to report, as the API does."""
+    """What only the loaded ruleset can tell, reported as the API does: acknowledgements of rules
+    that do not exist, and "don't know" answers to fields that no rule reads."""
+    profile = loaded.profile
     return [
         InputProblem(pointer(loaded.base_pointer, ("acknowledged", i, "rule_id")),
                      f"no rule with id {ack.rule_id!r} in ruleset {ruleset.version}")
-        for i, ack in enumerate(loaded.profile.acknowledged or ())
+        for i, ack in enumerate(profile.acknowledged or ())
         if ruleset.rule(ack.rule_id) is None
+    ] + [
+        InputProblem(pointer(loaded.base_pointer, ("dont_know", i)), msg)
+        for i, msg in dont_know_problems(profile.dont_know, ruleset)
     ]

@@ -80,12 +80,13 @@ def render_markdown(ctx: ReportContext) -> str:
         out += ["None.", ""]
 
     out += ["## Needs information", ""]
-    if ctx.needs:
-        out += ["Absent data is never taken as compliance: these rules could not be judged.", "",
-                "| Rule | Title | Severity if present | Subject | Fill in |", "|---|---|---|---|---|"]
-        for n in ctx.needs:
-            out.append(f"| {code(n.item.rule_id)} | {md(n.item.title)} | {SEVERITY_LABELS[n.item.severity]} | "
-                       f"{md(n.subject)} | {', '.join(code(p) for p in n.item.missing)} |")
+    if ctx.questions:
+        out += [f"Absent data is never taken as compliance: {s.needs_information} rule checks could not be judged. "
+                "These questions would decide them, the most valuable first.", "",
+                "| Question | About | Why we ask |", "|---|---|---|"]
+        for q in ctx.questions:
+            said = " *(you said you don't know)*" if q.question.dont_know else ""
+            out.append(f"| {md(q.question.text)}{said} | {md(q.heading)} | {md(q.why)} |")
         out.append("")
     else:
         out += ["None: every rule could be judged.", ""]

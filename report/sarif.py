@@ -9,9 +9,11 @@ Mapping:
 * a finding is a result of kind ``fail`` with ``level`` from its severity (critical/high →
   error, medium → warning, low/info → note); an acknowledged finding carries an ``inSource``
   suppression whose justification is the program's reason.
-* a rule that needs information is a result of kind ``open`` (SARIF: "insufficient
-  information") with level ``none``; with ``outcomes``, passed and not-applicable rules are
-  added as kinds ``pass`` / ``notApplicable``.
+* a question the profile leaves open is one result of kind ``open`` (SARIF: "insufficient
+  information") with level ``none``, however many rules wait on it: its ``ruleId`` is the most
+  severe of them, all of them are in ``properties.waiting``, and its location is the field to fill
+  in — so the open questions never outnumber, or drown, the findings. With ``outcomes``, passed and
+  not-applicable rules are added as kinds ``pass`` / ``notApplicable``.
 * locations: the profile file (when known) as the physical artifact, the subject as a logical
   location, and JSON pointers (relative to the file) in ``properties``. The profile is JSON
   without a position map, so there is no line ``region``.
@@ -26,6 +28,7 @@ from urllib.parse import quote
 
 from engine import Decision, Ruleset
 from engine.evaluate import RuleOutcome, Subject
+from engine.questions import heading, why
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -68,11 +71,18 @@ def render_sarif(decision: Decision, ruleset: Ruleset, *, artifact: str | None =
         if f.acknowledged is not None:
             result["suppressions"] = [{"kind": "inSource", "status": "accepted", "justification": f.acknowledged}]
         results.append(result)
-    for n in decision.needs_information:
-        text = f"Needs information: {n.title}. Fill in {', '.join(n.missing)}."
-        result = _result(n.rule_id, index, "open", "none", text, n.subject, artifact, base_pointer,
-                         [base_pointer + p for p in n.missing])
-        result["properties"] = {"severity_if_present": n.severity, "missing": [base_pointer + p for p in n.missing]}
+    for q in decision.questions:
+        said = " You said you don't know." if q.dont_know else ""
+        text = f"Needs information — {heading(q)}: {q.text}{said} Why we ask: {why(q)}."
+        subject = (Subject(kind="program", pointer="") if q.peer is None
+                   else Subject(kind="peer", pointer=f"/peers/{q.peer - 1}", peer_index=q.peer - 1, peer_id=q.peer_id))
+        result = _result(q.waiting[0].rule_id, index, "open", "none", text, subject, artifact, base_pointer,
+                         [base_pointer + q.pointer])
+        result["locations"][0]["properties"]["jsonPointer"] = base_pointer + q.pointer
+        result["properties"] = {
+            "question_id": q.question_id, "pointer": base_pointer + q.pointer, "dont_know": q.dont_know,
+            "value": q.value, "waiting": [w.model_dump(mode="json", exclude_none=True) for w in q.waiting],
+        }
         results.append(result)
     for o in outcomes or ():
         if o.outcome in OUTCOME_KINDS:

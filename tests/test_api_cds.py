@@ -1,10 +1,11 @@
 """CDS Hooks 2.0: discovery and service responses, checked field by field against the spec's names."""
 
+import json
 import uuid
 
 import pytest
 
-from conftest import BASE_PROFILE, variant
+from conftest import BASE_PROFILE, FIXTURES, variant
 
 PROBLEM = "application/problem+json"
 SERVICE = "/cds-services/peercheck-program-review"
@@ -93,8 +94,21 @@ def test_cards_follow_the_spec_and_the_decision(client):
                       if f["rule_id"] == "PC-CASELOAD-002")
     assert caseload["uuid"] == str(uuid.uuid5(uuid.UUID(meta["decision_id"]), finding_id))
 
-    needs = body["cards"][-1]
-    assert needs["indicator"] == "info" and "/peers/0/fte" in needs["detail"]
+    needs = body["cards"][-1]  # the questions, in plain words, not the fields' pointers
+    assert needs["indicator"] == "info" and needs["summary"] == "1 question would complete the review"
+    assert "Peer 1 (peer-a) › Full-time equivalent (FTE)" in needs["detail"] and "/peers/0/fte" not in needs["detail"]
+
+
+def test_the_questions_card_is_short(client):
+    adams = json.loads((FIXTURES / "programs" / "adams-county-oh.json").read_text())["profile"]
+    body = client.post(SERVICE, json=call(adams)).json()
+    decision_id = body["extension"]["org.peercheck.decision"]["decision_id"]
+    decision = client.get(f"/v1/evaluations/{decision_id}").json()
+    (card,) = [c for c in body["cards"] if c["uuid"] == str(uuid.uuid5(uuid.UUID(decision_id), "needs-information"))]
+    assert_card(card)
+    assert card["summary"] == f"{len(decision['questions'])} questions would complete the review"
+    assert card["detail"].count("\n- **") == 5 and f"{len(decision['questions']) - 5} more questions" in card["detail"]
+    assert len(json.dumps(card)) < 3000
 
 
 def test_indicator_mapping():

@@ -168,7 +168,8 @@ def _is_list(annotation) -> bool:
 
 def test_every_free_text_field_of_the_profile_is_treated_as_personal():
     strings = {p.replace("/acknowledged/{i}", "/acknowledged/{j}") for p in _string_fields(Profile)}
-    constrained = {"/acknowledged/{j}/rule_id", "/acknowledged/{j}/subject"}  # patterns: a rule id, a pointer
+    constrained = {"/acknowledged/{j}/rule_id", "/acknowledged/{j}/subject",  # patterns: a rule id, a pointer
+                   "/dont_know"}  # pointers to fields of the profile, checked against the schema
     assert strings - constrained <= set(PERSONAL_PROFILE_FIELDS), strings - constrained - set(PERSONAL_PROFILE_FIELDS)
     personal_sources = {p for p in PERSONAL_PROFILE_FIELDS}
     from_personal = {name for name, f in VOCABULARY.items() if set(f.sources) & personal_sources}
@@ -198,8 +199,8 @@ def test_record_and_ruleset_texts_reproduce_every_decision(evaluators, ruleset):
         decision = evaluator.evaluate(kept)
         record = json.loads(json.dumps(audit_record(decision, kept)))
         original = json.loads(decision.model_dump_json())
-        assert _dump(restore(record, texts, kept).decision) == original
-        bare = restore(record, texts, None)
+        assert _dump(restore(record, texts, kept, ranker=evaluator.ranker).decision) == original
+        bare = restore(record, texts, None, ranker=evaluator.ranker)
         shown = json.loads(json.dumps(bare.decision, default=str))
         assert len(shown["findings"]) == len(original["findings"])
         for got, want in zip(shown["findings"], original["findings"]):
@@ -213,6 +214,7 @@ def test_record_and_ruleset_texts_reproduce_every_decision(evaluators, ruleset):
                 assert g["value"] == (None if g["field"] in PERSONAL_FACTS else w["value"])
         assert shown["needs_information"] == [{**n, "subject": {**n["subject"], "peer_id": None}}
                                               for n in original["needs_information"]]
+        assert shown["questions"] == [{**q, "peer_id": None} for q in original["questions"]]
         fired |= {f.rule_id for f in decision.findings}
     assert fired == {r.id for r in ruleset.rules}
 

@@ -94,7 +94,7 @@ def test_card_cap_ends_with_a_card_for_the_rest(ehr):
     more = cards[-1]
     assert more["summary"].startswith("And ") and "see the full report" in more["summary"]
     assert more["links"][0]["url"].startswith(ehr.base_url + "/ui/decisions/")
-    assert any("need" in c["summary"] for c in cards[:-1])  # the needs-information card is kept
+    assert any("would complete the review" in c["summary"] for c in cards[:-1])  # the questions card is kept
 
 
 def test_feedback_override_becomes_an_acknowledged_risk(ehr, server):

@@ -100,7 +100,10 @@ def test_a_locked_postgresql_table_fails_fast(make_client, postgres_url):
     assert client.post("/v1/evaluations", json=BASE_PROFILE).json()["recorded"] is True
 
 
-def test_a_log_at_its_size_budget_stops_recording_and_says_so(make_client, tmp_path, capfd):
+def test_a_log_at_its_size_budget_stops_recording_and_says_so(make_client, tmp_path, capfd, monkeypatch):
+    # The size is read afresh on every write here, so "full" is decided on the true size, not on
+    # the running estimate (which errs high and would let a re-measured log take one more).
+    monkeypatch.setattr("decisionlog.base.MEASURE_INTERVAL_S", 0.0)
     client = make_client(data_dir=tmp_path)
     service = client.app.state.service
     store = service.decision_log

@@ -131,11 +131,11 @@ def test_a_client_that_goes_away_is_logged_as_499_not_500(tmp_path, capfd):
 def test_line_breaks_in_profile_text_cannot_restructure_a_card(client):
     injected = "Peer\n# Heading\n\n- [x](http://evil.example)\r\n> quoted\u2028| a | b |"
     data = variant({"/peers/1/title": injected, "/peers/1/active_caseload": 25,
-                    "/acknowledged": [{"rule_id": "PC-CASELOAD-001", "reason": "ok\n\n## Not a heading\n---"}]})
+                    "/acknowledged": [{"rule_id": "PC-CASELOAD-002", "reason": "ok\n\n## Not a heading\n---"}]})
     call = {"hook": "peercheck-program-review", "hookInstance": "8f2a4c1e-0000-4000-8000-000000000001",
             "context": {"profile": data}}
     body = client.post("/cds-services/peercheck-program-review", json=call).json()
-    card = next(c for c in body["cards"] if c["source"].get("topic", {}).get("code") == "PC-CASELOAD-001")
+    card = next(c for c in body["cards"] if c["source"].get("topic", {}).get("code") == "PC-CASELOAD-002")
     lines = card["detail"].split("\n")
     assert not any(line.startswith(("#", "- [", "> quoted", "---", "|")) for line in lines)
     assert not any(line.lstrip().startswith("## Not") for line in lines)

@@ -11,6 +11,7 @@ from markupsafe import escape
 
 from conftest import BASE_PROFILE, variant
 from engine import Evaluator, Profile, make_engine
+from engine.questions import heading
 from report import build, render, render_html, render_markdown, render_sarif
 from report.format import value_text
 from report.inputs import InvalidInput, load_profile, profile_from_document
@@ -62,9 +63,13 @@ def test_html_report_content(risky, ruleset):
             for pointer in item.pointers:
                 assert pointer in html
     assert escape(ACK_REASON) in html
-    for item in decision.needs_information:
-        for pointer in item.missing:
-            assert pointer in html
+    # needs information as questions in plain words, with why we ask — never as JSON pointers
+    assert decision.questions
+    for q in decision.questions:
+        assert escape(q.text) in html and escape(heading(q)) in html
+        assert escape(q.waiting[0].title) in html
+    needs = html[html.index('id="needs-information"'):html.index("</section>", html.index('id="needs-information"'))]
+    assert "/peers/" not in needs and "PC-" not in needs
     # footer: ruleset version and decision id
     footer = html[html.index('<footer class="report-foot">'):]
     assert decision.decision_id in footer and decision.ruleset_version in footer
@@ -170,8 +175,12 @@ def test_sarif(risky, ruleset, interpreter):
     assert fails["PC-VOLUNTARY-001"]["suppressions"] == [
         {"kind": "inSource", "status": "accepted", "justification": ACK_REASON}]
     assert "suppressions" not in fails["PC-CASELOAD-002"]
-    opened = [r for r in run["results"] if r["kind"] == "open"]
-    assert len(opened) == len(decision.needs_information)
+    opened = [r for r in run["results"] if r["kind"] == "open"]  # one per question, not per rule and subject
+    assert len(opened) == len(decision.questions)
+    for result, q in zip(opened, decision.questions):
+        assert result["locations"][0]["properties"]["jsonPointer"] == "/profile" + q.pointer
+        assert result["ruleId"] == q.waiting[0].rule_id
+        assert {w["rule_id"] for w in result["properties"]["waiting"]} == {w.rule_id for w in q.waiting}
     assert {r["kind"] for r in run["results"]} >= {"fail", "open", "pass"}
     assert run["properties"]["decision_id"] == decision.decision_id
 

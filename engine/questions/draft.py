@@ -1,0 +1,242 @@
+"""Reading a profile in progress: as much of it as is valid, and what is not, said plainly.
+
+A draft may be anything from ``{"program": {"name": ..., "state": ...}}`` to a complete profile.
+Reading it never fails:
+
+* a required answer that is absent (program name, state, the peers, a peer's title) is an
+  *unanswered question*, asked first; a stand-in value fills its place so the rest can be
+  validated, and the facts that depend on it are taken out before rules are matched (see
+  ``Draft.unknown_sources``) — a stand-in never decides a rule;
+* until the peers are listed, one stand-in peer stands for "at least one": its questions are
+  counted for progress but not asked;
+* a value the schema rejects is a *problem* (JSON pointer into the draft, what is wrong); the
+  value is left out and its question is asked again. Problems never quote the value;
+* ``dont_know`` entries that name no question, a peer not listed, or a field that has an answer
+  are problems too, and are left out (the answer stands).
+
+Work is bounded: at most ``MAX_PEERS`` peers and ``MAX_DONT_KNOW`` "don't know" entries are
+read, and validation runs at most ``ROUNDS`` times (each round removes every value it rejected).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+
+from engine.profile import SCHEMA_VERSION, Profile
+from engine.questions.catalog import MAX_PEERS, QuestionCatalog
+from engine.questions.models import DraftProblem
+
+MAX_DONT_KNOW = 10_000
+ROUNDS = 4
+STAND_IN = {"name": "Program in progress", "state": "AL", "title": "Peer"}
+SECTIONS = ("program", "supervision", "policies", "hiring")
+
+
+@dataclass(frozen=True)
+class Draft:
+    profile: Profile  # validated; stand-ins where required answers are missing
+    unanswered_required: tuple[str, ...]  # concrete pointers, e.g. "/program/state", "/peers", "/peers/2/title"
+    peers_listed: bool  # False: profile.peers is one stand-in peer
+    dont_know: tuple[str, ...]  # the valid entries, in the order given
+    problems: tuple[DraftProblem, ...]
+    complete: bool  # the draft as sent is a valid profile
+
+    @property
+    def unknown_sources(self) -> frozenset[str]:
+        """Profile fields (pointer templates as in engine/facts.py VOCABULARY) whose stand-in values
+        must not reach a rule: the state, and the peers themselves until they are listed."""
+        sources = set()
+        if "/program/state" in self.unanswered_required:
+            sources.add("/program/state")
+        if not self.peers_listed:
+            sources.add("/peers")
+        return frozenset(sources)
+
+
+def read_draft(data: Any, catalog: QuestionCatalog) -> Draft:
+    problems: list[DraftProblem] = []
+    if not isinstance(data, dict):
+        problems.append(DraftProblem(pointer="", detail="expected a JSON object: a program profile, complete or not"))
+        data = {}
+    doc = _copy(data)
+    schema_given = doc.get("schema_version") is not None
+    raw_dont_know = doc.pop("dont_know", None)
+    peers = doc.get("peers")
+    if isinstance(peers, list) and len(peers) > MAX_PEERS:
+        problems.append(DraftProblem(pointer="/peers", detail=f"at most {MAX_PEERS} peers; the first {MAX_PEERS} are read"))
+        doc["peers"] = peers[:MAX_PEERS]
+    _unique_peer_ids(doc, problems)
+
+    profile = None
+    for _ in range(ROUNDS):
+        filled, unanswered, listed = _stand_ins(doc)
+        try:
+            profile = Profile.model_validate(filled)
+            break
+        except ValidationError as exc:
+            dropped = False
+            for err in exc.errors(include_url=False, include_input=False):
+                problems.append(DraftProblem(pointer=_pointer(err["loc"]), detail=_detail(err)))
+                dropped = _drop(doc, err["loc"]) or dropped
+            if not dropped:  # an error no value can be blamed for: read nothing but the stand-ins
+                doc = {}
+    if profile is None:
+        doc = {}
+        filled, unanswered, listed = _stand_ins(doc)
+        profile = Profile.model_validate(filled)
+
+    dont_know = _dont_know(raw_dont_know, profile, listed, catalog, problems)
+    if dont_know:
+        profile = profile.model_copy(update={"dont_know": list(dont_know)})
+    return Draft(profile=profile, unanswered_required=tuple(unanswered), peers_listed=listed, dont_know=dont_know,
+                 problems=tuple(problems), complete=schema_given and not unanswered and not problems)
+
+
+def _copy(data: dict[str, Any]) -> dict[str, Any]:
+    """The draft's containers copied (values are dropped from the copy, never from the caller's data)."""
+    doc = dict(data)
+    for key in SECTIONS:
+        if isinstance(doc.get(key), dict):
+            doc[key] = dict(doc[key])
+    if isinstance(doc.get("peers"), list):
+        doc["peers"] = [dict(p) if isinstance(p, dict) else p for p in doc["peers"]]
+        for peer in doc["peers"]:
+            if isinstance(peer, dict) and isinstance(peer.get("employer_policies"), dict):
+                peer["employer_policies"] = dict(peer["employer_policies"])
+    return doc
+
+
+def _unique_peer_ids(doc: dict[str, Any], problems: list[DraftProblem]) -> None:
+    """A peer id used before is left out (the peer is kept): the schema checks this over the whole
+    list, which could not say which value to leave out."""
+    peers = doc.get("peers")
+    if not isinstance(peers, list):
+        return
+    seen = set()
+    for index, peer in enumerate(peers):
+        if isinstance(peer, dict) and isinstance(peer.get("id"), str):
+            if peer["id"] in seen:
+                problems.append(DraftProblem(pointer=f"/peers/{index}/id", detail="another peer already has this id"))
+                del peer["id"]
+            else:
+                seen.add(peer["id"])
+
+
+def _stand_ins(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str], bool]:
+    """The draft with stand-ins for absent required answers, those answers' pointers, and whether
+    the peers are listed."""
+    filled = dict(doc)
+    unanswered: list[str] = []
+    if filled.get("schema_version") is None:
+        filled["schema_version"] = SCHEMA_VERSION
+    program = dict(filled["program"]) if isinstance(filled.get("program"), dict) else {}
+    for name in ("name", "state"):
+        if program.get(name) is None:
+            program[name] = STAND_IN[name]
+            unanswered.append(f"/program/{name}")
+    filled["program"] = program
+    peers = filled.get("peers")
+    listed = isinstance(peers, list) and len(peers) > 0
+    if not listed:
+        filled["peers"] = [{"title": STAND_IN["title"]}]
+        unanswered.append("/peers")
+    else:
+        filled["peers"] = []
+        for index, peer in enumerate(peers):
+            peer = dict(peer) if isinstance(peer, dict) else peer
+            if isinstance(peer, dict) and peer.get("title") is None:
+                peer["title"] = STAND_IN["title"]
+                unanswered.append(f"/peers/{index}/title")
+            filled["peers"].append(peer)
+    for key in SECTIONS[1:]:
+        if filled.get(key) is None:
+            filled.pop(key, None)
+    return filled, unanswered, listed
+
+
+def _drop(doc: dict[str, Any], loc: tuple[Any, ...]) -> bool:
+    """Leave out the answer an error is about: the field (a list as a whole: a list with a bad item
+    is not the answer given). True when something was left out."""
+    if not loc or loc[0] not in doc:
+        return False
+    top = loc[0]
+    if len(loc) == 1 or top in ("acknowledged", "schema_version"):
+        del doc[top]
+        return True
+    container = doc[top]
+    if top == "peers" and isinstance(container, list) and isinstance(loc[1], int) and loc[1] < len(container):
+        peer = container[loc[1]]
+        if len(loc) == 2 or not isinstance(peer, dict):
+            container[loc[1]] = {}
+            return True
+        field = loc[2]
+        if field == "employer_policies" and len(loc) > 3 and isinstance(peer.get(field), dict) and loc[3] in peer[field]:
+            del peer[field][loc[3]]
+            return True
+        return peer.pop(field, _NOTHING) is not _NOTHING
+    if isinstance(container, dict):
+        return container.pop(loc[1], _NOTHING) is not _NOTHING
+    del doc[top]
+    return True
+
+
+_NOTHING = object()
+
+
+def _pointer(loc: tuple[Any, ...]) -> str:
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in loc)
+
+
+def _detail(err: dict[str, Any]) -> str:
+    """Pydantic's message, except for a choice outside the list: the options are the question's
+    (``GET /v1/questionnaire``), not a list of codes to read here."""
+    if err["type"] in ("enum", "literal_error"):
+        return "not one of this question's options"
+    if err["type"] == "extra_forbidden":
+        return "not a field of the profile"
+    return err["msg"]
+
+
+def _dont_know(raw: Any, profile: Profile, listed: bool, catalog: QuestionCatalog,
+               problems: list[DraftProblem]) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.append(DraftProblem(pointer="/dont_know", detail="expected a list of JSON pointers"))
+        return ()
+    if len(raw) > MAX_DONT_KNOW:
+        problems.append(DraftProblem(pointer="/dont_know", detail=f"at most {MAX_DONT_KNOW} entries; the first are read"))
+        raw = raw[:MAX_DONT_KNOW]
+    kept: dict[str, None] = {}
+    peers = len(profile.peers) if listed else 0
+    for index, pointer in enumerate(raw):
+        where = f"/dont_know/{index}"
+        located = catalog.locate(pointer) if isinstance(pointer, str) else None
+        if located is None:
+            problems.append(DraftProblem(pointer=where, detail="names no question (see GET /v1/questionnaire)"))
+        elif located[0].required:
+            problems.append(DraftProblem(pointer=where, detail=f"{located[0].label} is needed for any review: it cannot be \"don't know\""))
+        elif located[1] is not None and located[1] >= peers:
+            problems.append(DraftProblem(pointer=where, detail=f"names peer {located[1] + 1}, but the draft lists {peers}"))
+        elif value_at(profile, pointer) is not None:
+            problems.append(DraftProblem(pointer=where, detail="the field has an answer, which is used"))
+        else:
+            kept[pointer] = None
+    return tuple(kept)
+
+
+def value_at(profile: Profile, pointer: str) -> Any:
+    """The value at a JSON pointer in a validated profile (None when absent)."""
+    node: Any = profile
+    for segment in pointer.split("/")[1:]:
+        if node is None:
+            return None
+        if isinstance(node, list):
+            index = int(segment)
+            node = node[index] if index < len(node) else None
+        else:
+            node = getattr(node, segment, None)
+    return node
