@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: run test browser e2e fuzz load install openapi bench clean image
+.PHONY: run test browser e2e fuzz load install openapi bench bench-peers clean image
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,10 +59,29 @@ openapi: install
 
 # Engine throughput (both engines, two corpora), where the time goes, start-up, memory over
 # 100,000 evaluations, then HTTP throughput and latency against a no-op endpoint, batch throughput
-# with one and two workers, and both decision-log durability settings. About 2 minutes.
+# with one and two workers, both decision-log durability settings, then the peer engines
+# (bench-peers). About 3 minutes.
 bench: install
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.http
+	$(MAKE) bench-peers
+
+# PeerCheck side by side with GoRules ZEN (the current binding, and 0.37.x in its own virtualenv
+# since both are the package zen-engine), Rego (regorus) and CEL on the same fifteen rules and
+# 1,000 profiles, after checking that every engine gives the same answers. About 1 minute.
+# An engine that cannot be installed is skipped with a message.
+ZEN_037 := .venv-zen-0.37
+
+$(VENV)/.bench-installed: pyproject.toml | $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[test,bench]' \
+	  || echo "bench-peers: the bench extra could not be installed: engines that are missing are skipped"
+	touch $@
+
+bench-peers: install $(VENV)/.bench-installed
+	@[ -x $(ZEN_037)/bin/python ] || { $(PYTHON) -m venv $(ZEN_037) \
+	  && $(ZEN_037)/bin/python -m pip install --quiet 'zen-engine==0.37.1'; } \
+	  || echo "bench-peers: zen-engine 0.37.1 could not be installed: its row is skipped"
+	$(BIN)/python -m bench.peers
 
 # The container image (Dockerfile; compose.yaml runs it with PostgreSQL). Needs a container engine.
 IMAGE ?= peercheck:latest
@@ -70,4 +89,4 @@ image:
 	docker build -t $(IMAGE) .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) $(ZEN_037) .pytest_cache .hypothesis

@@ -127,8 +127,6 @@ for _name, _field in Hiring.model_fields.items():
     VOCABULARY[f"hiring_{_name}"] = _f("boolean", P, f"/hiring/{_name}", _field.description or _name)
 VOCABULARY["policy_outcome_instruments_count"] = _f("number", P, "/policies/outcome_instruments", "How many outcome instruments are recorded.")
 
-_POLICY_FACT = {name: f"policy_{name}" for name in Policies.model_fields}
-_HIRING_FACT = {name: f"hiring_{name}" for name in Hiring.model_fields}
 _CLASS_LISTS = [(f"duties_{c.value}", f"duties_{c.value}_count", c.value) for c in Classification]
 _CONFLICT_GROUPS = ("clinical", "supervision_task")
 _PARTICIPANT_TABLES = ("participant_engagement", "participant_services", "table_2")
@@ -143,11 +141,6 @@ _JUSTICE_HOSTS = ("police", "court", "treatment_court", "jail", "prison", "proba
 _MONTHLY = ("monthly", "weekly")
 
 
-def _put(fact: dict[str, Any], name: str, value: Any) -> None:
-    if value is not None:
-        fact[name] = value
-
-
 def _count(fact: dict[str, Any], name: str, hits: list[bool], known: list[Any]) -> None:
     """Put a count of peers, unless it is unknown: some peer unknown and none counted."""
     count = sum(1 for h in hits if h)
@@ -155,29 +148,196 @@ def _count(fact: dict[str, Any], name: str, hits: list[bool], known: list[Any]) 
         fact[name] = count
 
 
-class FactBuilder:
-    """Turns profiles into facts, with the catalog and state table it was built with."""
+# How each fact field is computed, as Python statements: (fields produced, statements). The
+# builder writes out only the recipes whose fields the ruleset reads, as one generated function
+# (``FactBuilder``). In program recipes ``f`` is the program fact, ``prog`` the profile's
+# program, ``sup`` its supervision (statements under ``sup`` run only when it is given) and
+# ``peers`` the profile's peers; in peer recipes ``f`` is the peer's fact and ``p`` the peer.
+# ``X._value_`` is an enum member's value (the plain attribute behind ``.value``, which is a
+# slow descriptor on Python 3.11). Unknown stays absent: a recipe never writes None.
+_PROGRAM: list[tuple[tuple[str, ...], str]] = [
+    (("state",), 'f["state"] = prog.state._value_'),
+    (("state_in_table", "state_recovery_requirement"), """
+row = state_rows.get(prog.state._value_)
+f["state_in_table"] = row is not None
+if row is not None:
+    f["state_recovery_requirement"] = row.recovery_requirement._value_"""),
+    (("state_researched", "state_sources_conflict", "state_medicaid_limit_basis"),
+     'f.update(PROGRAM_STATE.get(prog.state._value_, NO_RESEARCH))'),
+    (("host_agency",), 'if prog.host_agency is not None: f["host_agency"] = prog.host_agency._value_'),
+    (("referral_pathways", "mandated_pathways", "referral_mandated"), """
+if prog.referral_pathways is not None:
+    pathways = [x._value_ for x in prog.referral_pathways]
+    f["referral_pathways"] = pathways
+    mandated = [x for x in pathways if x in MANDATED]
+    f["mandated_pathways"] = mandated
+    f["referral_mandated"] = bool(mandated)"""),
+    (("bills_medicaid",), 'if prog.funding is not None: f["bills_medicaid"] = any(x._value_ == "medicaid" for x in prog.funding)'),
+    (("peer_count",), 'f["peer_count"] = len(peers)'),
+    (("host_is_justice_agency",), 'if prog.host_agency is not None: f["host_is_justice_agency"] = prog.host_agency._value_ in JUSTICE_HOSTS'),
+    (("peers_with_caseload",), """
+caseloads = [x.active_caseload for x in peers]
+if any(c for c in caseloads if c) or all(c is not None for c in caseloads):
+    f["peers_with_caseload"] = sum(1 for c in caseloads if c)"""),
+    (("peers_justice_employed",), """
+count(f, "peers_justice_employed", [x.employer is not None and x.employer._value_ == "justice_agency" for x in peers],
+      [x.employer for x in peers])"""),
+    (("peers_hourly_without_benefits",), """
+count(f, "peers_hourly_without_benefits",
+      [x.pay_basis is not None and x.pay_basis._value_ == "hourly_contract" and x.benefits is False for x in peers],
+      [None if x.pay_basis is None or (x.pay_basis._value_ == "hourly_contract" and x.benefits is None) else 1
+       for x in peers])"""),
+    (("peers_below_living_wage",), """
+count(f, "peers_below_living_wage", [x.living_wage is False for x in peers], [x.living_wage for x in peers])"""),
+    (("peers_pay_not_competitive",), """
+count(f, "peers_pay_not_competitive", [x.pay_competitive is False for x in peers], [x.pay_competitive for x in peers])"""),
+    (("peers_peer_run_employed",), """
+count(f, "peers_peer_run_employed", [x.employer is not None and x.employer._value_ == "peer_run_organization" for x in peers],
+      [x.employer for x in peers])"""),
+    (("secure_funding",), 'if prog.secure_funding is not None: f["secure_funding"] = prog.secure_funding'),
+    (("peer_led_partnership",), 'if prog.peer_led_partnership is not None: f["peer_led_partnership"] = prog.peer_led_partnership'),
+]
+_SUPERVISION: list[tuple[tuple[str, ...], str]] = [
+    (("supervision_frequency",), 'if sup.frequency is not None: f["supervision_frequency"] = sup.frequency._value_'),
+    (("supervision_functions", "supervision_functions_missing", "supervision_functions_missing_count"), """
+if sup.functions is not None:
+    covered = [x._value_ for x in sup.functions]
+    f["supervision_functions"] = covered
+    missing = [x for x in FUNCTIONS if x not in covered]
+    f["supervision_functions_missing"] = missing
+    f["supervision_functions_missing_count"] = len(missing)"""),
+    (("supervision_provided_by",), 'if sup.provided_by is not None: f["supervision_provided_by"] = [x._value_ for x in sup.provided_by]'),
+    (("peer_network_contact", "peer_network_monthly"), """
+if sup.peer_network_contact is not None:
+    f["peer_network_contact"] = sup.peer_network_contact._value_
+    f["peer_network_monthly"] = sup.peer_network_contact._value_ in MONTHLY"""),
+] + [
+    ((fact,), f'if sup.{attr} is not None: f["{fact}"] = sup.{attr}')
+    for fact, attr in [
+        ("supervisor_lived_experience", "supervisor_lived_experience"),
+        ("supervisor_peer_training", "supervisor_peer_training"),
+        ("co_supervision", "co_supervision"),
+        ("supervision_mental_health_professional", "mental_health_professional"),
+        ("supervisor_champions_role", "supervisor_champions_role"),
+        ("supervisor_dual_role", "supervisor_dual_role"),
+        ("supervision_ethics_discussed", "ethics_discussed"),
+    ]
+] + [
+    (("supervisor_kinds_count",), 'if sup.provided_by is not None: f["supervisor_kinds_count"] = len(sup.provided_by)'),
+    (("supervisor_roles_documented",),
+     'if sup.supervisor_roles_documented is not None: f["supervisor_roles_documented"] = sup.supervisor_roles_documented'),
+    (("supervisor_peer_work_experience",),
+     'if sup.supervisor_peer_work_experience is not None: f["supervisor_peer_work_experience"] = sup.supervisor_peer_work_experience'),
+]
+_POLICIES = [((f"policy_{name}",), name) for name in Policies.model_fields]
+_HIRING = [((f"hiring_{name}",), name) for name in Hiring.model_fields]
+_PEER: list[tuple[tuple[str, ...], str]] = [
+    (("peer_title",), 'f["peer_title"] = p.title'),
+    (("fte",), 'if p.fte is not None: f["fte"] = p.fte'),
+    (("employer",), 'if p.employer is not None: f["employer"] = p.employer._value_'),
+    (("pay_basis",), 'if p.pay_basis is not None: f["pay_basis"] = p.pay_basis._value_'),
+    (("benefits",), 'if p.benefits is not None: f["benefits"] = p.benefits'),
+    (("living_wage",), 'if p.living_wage is not None: f["living_wage"] = p.living_wage'),
+    (("certification",), 'if p.certification is not None: f["certification"] = p.certification._value_'),
+    (("lived_experience", "lived_experience_count"), """
+if p.lived_experience is not None:
+    f["lived_experience"] = [x._value_ for x in p.lived_experience]
+    f["lived_experience_count"] = len(p.lived_experience)"""),
+    (("months_in_recovery",), 'if p.months_in_recovery is not None: f["months_in_recovery"] = p.months_in_recovery'),
+    (("credential_kind", "credential_match", "state_required_months", "state_months_basis", "recovery_months_short"), """
+kind = p.credential._value_ if p.credential is not None else None
+if kind is not None:
+    f["credential_kind"] = kind
+offered = OFFERED.get((f["state"], kind))
+f["credential_match"] = "unknown" if offered is None else "offered" if offered else "not_offered"
+found = FIGURES.get((f["state"], kind))
+if found is None:
+    f["state_months_basis"] = "none"
+else:
+    f["state_required_months"], f["state_months_basis"] = found
+    if p.months_in_recovery is not None:
+        f["recovery_months_short"] = found[0] - p.months_in_recovery"""),
+    (("active_caseload",), 'if p.active_caseload is not None: f["active_caseload"] = p.active_caseload'),
+    (("caseload_per_fte",), """
+if p.active_caseload is not None and p.fte is not None:
+    f["caseload_per_fte"] = p.active_caseload / p.fte"""),
+    (("duties",) + tuple(n for names in _CLASS_LISTS for n in names[:2])
+     + tuple(n for g in _CONFLICT_GROUPS for n in (f"duties_{g}", f"duties_{g}_count"))
+     + ("individual_duties_count", "duties_unlawful", "duties_unlawful_count"), """
+if p.duties is not None:
+    duties = list(p.duties)
+    f["duties"] = duties
+    by_class = {value: [] for value in CLASSES}
+    by_group = {group: [] for group in CONFLICT_GROUPS}
+    for duty in duties:
+        if duty in GENERIC_SKIP:
+            continue
+        group = CONFLICT_GROUP.get(duty)
+        (by_group[group] if group else by_class[CLASS_OF[duty]]).append(duty)
+    for list_name, count_name, value in CLASS_LISTS:
+        f[list_name] = by_class[value]
+        f[count_name] = len(by_class[value])
+    for group, found in by_group.items():
+        f["duties_" + group] = found
+        f["duties_" + group + "_count"] = len(found)
+    f["individual_duties_count"] = sum(1 for d in duties if d in INDIVIDUAL)
+    unlawful = [d for d in duties if d in UNLAWFUL]
+    f["duties_unlawful"] = unlawful
+    f["duties_unlawful_count"] = len(unlawful)"""),
+    (("other_roles", "other_roles_count"), """
+if p.other_roles is not None:
+    roles = [x._value_ for x in p.other_roles]
+    f["other_roles"] = roles
+    f["other_roles_count"] = len(roles)"""),
+    (("transport_allowed", "solo_home_visits_allowed"), """
+if p.employer_policies is not None:
+    if p.employer_policies.transport_allowed is not None:
+        f["transport_allowed"] = p.employer_policies.transport_allowed
+    if p.employer_policies.solo_home_visits_allowed is not None:
+        f["solo_home_visits_allowed"] = p.employer_policies.solo_home_visits_allowed"""),
+    (("peer_training",), """
+if p.certification is not None and p.certification._value_ == "certified":
+    f["peer_training"] = "certified"
+elif p.peer_support_training is not None:
+    f["peer_training"] = p.peer_support_training._value_"""),
+    (("pay_competitive",), 'if p.pay_competitive is not None: f["pay_competitive"] = p.pay_competitive'),
+]
+# Always built: what subjects, pointers and message templates read besides the rules' fields.
+ALWAYS = frozenset({"state", "peer_count", "peer_title"})
 
-    def __init__(self, activities: ActivityCatalog, states: StateTable):
-        self._classes = {a.code: a.classification.value for a in activities.activities}
-        self._unlawful = {a.code for a in activities.activities if a.unlawful}
+
+def _chosen(recipes, fields: frozenset[str]) -> list[str]:
+    return [code.strip("\n") for produced, code in recipes if fields.intersection(produced)]
+
+
+def _indented(code: str, depth: int) -> str:
+    return "\n".join("    " * depth + line for line in code.splitlines())
+
+
+class FactBuilder:
+    """Turns profiles into facts, with the catalog and state table it was built with.
+
+    ``fields``: the fact fields to build — those the ruleset reads (``Ruleset`` passes them);
+    None builds every field of the vocabulary. The recipes of the chosen fields are written out
+    as one Python function at construction (``source`` holds its text), so building a fact runs
+    no per-field dispatch and skips what no rule reads."""
+
+    def __init__(self, activities: ActivityCatalog, states: StateTable, fields: frozenset[str] | None = None):
+        unknown = set(fields or ()) - set(VOCABULARY)
+        if unknown:
+            raise ValueError(f"not fact fields: {sorted(unknown)}")
+        self.fields = frozenset(VOCABULARY) if fields is None else frozenset(fields) | ALWAYS
+        unlawful = {a.code for a in activities.activities if a.unlawful}
         # A duty judged by a dedicated rule (``judged_by``), or unlawful (its own critical rule),
         # is left out of the generic per-classification lists so it is not reported twice.
-        self._generic_skip = {a.code for a in activities.activities if a.judged_by} | self._unlawful
-        # A conflict activity of a conflict group has its own rule (clinical work, supervision tasks).
-        self._conflict_group = {a.code: a.conflict_group for a in activities.activities
-                                if a.conflict_group and a.classification == Classification.conflict}
-        self._individual = {a.code for a in activities.activities
-                            if a.table in _PARTICIPANT_TABLES and not a.group_activity}
-        self._states = states
         # Per state, what its researched row gives the program fact; per (state, credential kind),
         # the time-in-recovery figure — decided once here, read per profile.
-        self._program_state: dict[str, dict[str, Any]] = {}
-        self._figures: dict[tuple[str, str | None], tuple[int, str] | None] = {}
+        program_state: dict[str, dict[str, Any]] = {}
+        figures: dict[tuple[str, str | None], tuple[int, str] | None] = {}
         kinds: list[str | None] = [None, "substance_use", "mental_health", "integrated"]
         for code, row in states.researched.items():
             medicaid = row.medicaid
-            self._program_state[code] = {
+            program_state[code] = {
                 "state_researched": bool(row.recovery_facts()),
                 "state_sources_conflict": bool(row.conflict_with_guidance) and code in states.states,
                 "state_medicaid_limit_basis": row.sources[medicaid.source].basis.value
@@ -185,149 +345,52 @@ class FactBuilder:
             }
             for kind in kinds:
                 found = jurisdictions.figure(row, kind)
-                self._figures[(code, kind)] = None if found is None else (found.months, found.source.basis.value)
-        self._offered = {(code, kind): jurisdictions.offered(row, kind)
-                         for code, row in states.researched.items() for kind in kinds}
-        self._no_research = {"state_researched": False, "state_sources_conflict": False, "state_medicaid_limit_basis": "none"}
+                figures[(code, kind)] = None if found is None else (found.months, found.source.basis.value)
+        namespace: dict[str, Any] = {
+            "PROGRAM_STATE": program_state, "FIGURES": figures,
+            "NO_RESEARCH": {"state_researched": False, "state_sources_conflict": False, "state_medicaid_limit_basis": "none"},
+            "OFFERED": {(code, kind): jurisdictions.offered(row, kind)
+                        for code, row in states.researched.items() for kind in kinds},
+            "state_rows": dict(states.states), "count": _count, "MANDATED": _MANDATED, "JUSTICE_HOSTS": _JUSTICE_HOSTS,
+            "MONTHLY": _MONTHLY, "FUNCTIONS": [x.value for x in SupervisionFunction], "CLASS_LISTS": _CLASS_LISTS,
+            "CLASSES": [value for _, _, value in _CLASS_LISTS], "UNLAWFUL": unlawful,
+            "CLASS_OF": {a.code: a.classification.value for a in activities.activities},
+            "GENERIC_SKIP": {a.code for a in activities.activities if a.judged_by} | unlawful,
+            # A conflict activity of a conflict group has its own rule (clinical work, supervision tasks).
+            "CONFLICT_GROUP": {a.code: a.conflict_group for a in activities.activities
+                               if a.conflict_group and a.classification == Classification.conflict},
+            "CONFLICT_GROUPS": _CONFLICT_GROUPS,
+            "INDIVIDUAL": {a.code for a in activities.activities
+                           if a.table in _PARTICIPANT_TABLES and not a.group_activity},
+        }
+        self.source = self._source()
+        exec(compile(self.source, "<peercheck:facts>", "exec"), namespace)  # noqa: S102 - fixed recipes, no input
+        self.build = namespace["build"]
 
-    def build(self, profile: Profile) -> list[dict[str, Any]]:
-        program = self._program_fact(profile)
-        facts = [program]
-        for index, peer in enumerate(profile.peers):
-            fact = dict(program)
-            fact["kind"] = "peer"
-            fact["peer_index"] = index
-            self._add_peer(fact, peer)
-            facts.append(fact)
-        return facts
-
-    def _program_fact(self, profile: Profile) -> dict[str, Any]:
-        fact: dict[str, Any] = {"kind": "program"}
-        prog = profile.program
-        fact["state"] = prog.state.value
-        row = self._states.states.get(prog.state.value)
-        fact["state_in_table"] = row is not None
-        if row is not None:
-            fact["state_recovery_requirement"] = row.recovery_requirement.value
-        fact.update(self._program_state.get(prog.state.value, self._no_research))
-        _put(fact, "host_agency", prog.host_agency and prog.host_agency.value)
-        if prog.referral_pathways is not None:
-            pathways = [p.value for p in prog.referral_pathways]
-            fact["referral_pathways"] = pathways
-            mandated = [p for p in pathways if p in _MANDATED]
-            fact["mandated_pathways"] = mandated
-            fact["referral_mandated"] = bool(mandated)
-        if prog.funding is not None:
-            fact["bills_medicaid"] = any(f.value == "medicaid" for f in prog.funding)
-        fact["peer_count"] = len(profile.peers)
-        sup = profile.supervision
-        if sup is not None:
-            _put(fact, "supervision_frequency", sup.frequency and sup.frequency.value)
-            if sup.functions is not None:
-                covered = [f.value for f in sup.functions]
-                fact["supervision_functions"] = covered
-                missing = [f.value for f in SupervisionFunction if f.value not in covered]
-                fact["supervision_functions_missing"] = missing
-                fact["supervision_functions_missing_count"] = len(missing)
-            _put(fact, "supervision_provided_by", sup.provided_by and [k.value for k in sup.provided_by])
-            _put(fact, "supervisor_lived_experience", sup.supervisor_lived_experience)
-            _put(fact, "supervisor_peer_training", sup.supervisor_peer_training)
-            _put(fact, "co_supervision", sup.co_supervision)
-            if sup.peer_network_contact is not None:
-                fact["peer_network_contact"] = sup.peer_network_contact.value
-                fact["peer_network_monthly"] = sup.peer_network_contact.value in _MONTHLY
-            _put(fact, "supervision_mental_health_professional", sup.mental_health_professional)
-            _put(fact, "supervisor_champions_role", sup.supervisor_champions_role)
-            _put(fact, "supervisor_dual_role", sup.supervisor_dual_role)
-            _put(fact, "supervision_ethics_discussed", sup.ethics_discussed)
-            if sup.provided_by is not None:
-                fact["supervisor_kinds_count"] = len(sup.provided_by)
-            _put(fact, "supervisor_roles_documented", sup.supervisor_roles_documented)
-            _put(fact, "supervisor_peer_work_experience", sup.supervisor_peer_work_experience)
-        if prog.host_agency is not None:
-            fact["host_is_justice_agency"] = prog.host_agency.value in _JUSTICE_HOSTS
-        peers = profile.peers
-        caseloads = [p.active_caseload for p in peers]
-        if any(c for c in caseloads if c) or all(c is not None for c in caseloads):
-            fact["peers_with_caseload"] = sum(1 for c in caseloads if c)
-        _count(fact, "peers_justice_employed", [p.employer and p.employer.value == "justice_agency" for p in peers],
-               [p.employer for p in peers])
-        _count(fact, "peers_hourly_without_benefits",
-               [p.pay_basis is not None and p.pay_basis.value == "hourly_contract" and p.benefits is False for p in peers],
-               [None if p.pay_basis is None or (p.pay_basis.value == "hourly_contract" and p.benefits is None) else 1 for p in peers])
-        _count(fact, "peers_below_living_wage", [p.living_wage is False for p in peers], [p.living_wage for p in peers])
-        _count(fact, "peers_pay_not_competitive", [p.pay_competitive is False for p in peers], [p.pay_competitive for p in peers])
-        _count(fact, "peers_peer_run_employed", [p.employer and p.employer.value == "peer_run_organization" for p in peers],
-               [p.employer for p in peers])
-        _put(fact, "secure_funding", prog.secure_funding)
-        _put(fact, "peer_led_partnership", prog.peer_led_partnership)
-        if profile.policies is not None:
-            for name, value in profile.policies.__dict__.items():  # plain attribute dict: fast
-                if value is not None:
-                    fact[_POLICY_FACT[name]] = [v.value for v in value] if isinstance(value, list) else value
-            if profile.policies.outcome_instruments is not None:
-                fact["policy_outcome_instruments_count"] = len(profile.policies.outcome_instruments)
-        if profile.hiring is not None:
-            for name, value in profile.hiring.__dict__.items():
-                if value is not None:
-                    fact[_HIRING_FACT[name]] = value
-        return fact
-
-    def _add_peer(self, fact: dict[str, Any], peer) -> None:
-        fact["peer_title"] = peer.title
-        _put(fact, "fte", peer.fte)
-        _put(fact, "employer", peer.employer and peer.employer.value)
-        _put(fact, "pay_basis", peer.pay_basis and peer.pay_basis.value)
-        _put(fact, "benefits", peer.benefits)
-        _put(fact, "living_wage", peer.living_wage)
-        _put(fact, "certification", peer.certification and peer.certification.value)
-        if peer.lived_experience is not None:
-            fact["lived_experience"] = [x.value for x in peer.lived_experience]
-            fact["lived_experience_count"] = len(peer.lived_experience)
-        _put(fact, "months_in_recovery", peer.months_in_recovery)
-        kind = peer.credential and peer.credential.value
-        _put(fact, "credential_kind", kind)
-        offered = self._offered.get((fact["state"], kind))
-        fact["credential_match"] = "unknown" if offered is None else "offered" if offered else "not_offered"
-        found = self._figures.get((fact["state"], kind))
-        if found is None:
-            fact["state_months_basis"] = "none"
-        else:
-            fact["state_required_months"], fact["state_months_basis"] = found
-            if peer.months_in_recovery is not None:
-                fact["recovery_months_short"] = found[0] - peer.months_in_recovery
-        _put(fact, "active_caseload", peer.active_caseload)
-        if peer.active_caseload is not None and peer.fte is not None:
-            fact["caseload_per_fte"] = peer.active_caseload / peer.fte
-        if peer.duties is not None:
-            duties = list(peer.duties)
-            fact["duties"] = duties
-            by_class: dict[str, list[str]] = {value: [] for _, _, value in _CLASS_LISTS}
-            by_group: dict[str, list[str]] = {group: [] for group in _CONFLICT_GROUPS}
-            for duty in duties:
-                if duty in self._generic_skip:
-                    continue
-                group = self._conflict_group.get(duty)
-                (by_group[group] if group else by_class[self._classes[duty]]).append(duty)
-            for list_name, count_name, value in _CLASS_LISTS:
-                fact[list_name] = by_class[value]
-                fact[count_name] = len(by_class[value])
-            for group, found in by_group.items():
-                fact[f"duties_{group}"] = found
-                fact[f"duties_{group}_count"] = len(found)
-            fact["individual_duties_count"] = sum(1 for d in duties if d in self._individual)
-            unlawful = [d for d in duties if d in self._unlawful]
-            fact["duties_unlawful"] = unlawful
-            fact["duties_unlawful_count"] = len(unlawful)
-        if peer.other_roles is not None:
-            roles = [r.value for r in peer.other_roles]
-            fact["other_roles"] = roles
-            fact["other_roles_count"] = len(roles)
-        if peer.employer_policies is not None:
-            _put(fact, "transport_allowed", peer.employer_policies.transport_allowed)
-            _put(fact, "solo_home_visits_allowed", peer.employer_policies.solo_home_visits_allowed)
-        if peer.certification is not None and peer.certification.value == "certified":
-            fact["peer_training"] = "certified"
-        elif peer.peer_support_training is not None:
-            fact["peer_training"] = peer.peer_support_training.value
-        _put(fact, "pay_competitive", peer.pay_competitive)
+    def _source(self) -> str:
+        fields = self.fields
+        lines = ["def build(profile):",
+                 "    prog = profile.program", "    peers = profile.peers", '    f = {"kind": "program"}']
+        split = next(i for i, (produced, _) in enumerate(_PROGRAM) if "peer_count" in produced) + 1
+        lines += [_indented(code, 1) for code in _chosen(_PROGRAM[:split], fields)]
+        supervision = _chosen(_SUPERVISION, fields)
+        if supervision:
+            lines += ["    sup = profile.supervision", "    if sup is not None:"]
+            lines += [_indented(code, 2) for code in supervision]
+        lines += [_indented(code, 1) for code in _chosen(_PROGRAM[split:], fields)]
+        for attribute, recipes, prefix in (("policies", _POLICIES, "policy_"), ("hiring", _HIRING, "hiring_")):
+            chosen = [name for produced, name in recipes if fields.intersection(produced)]
+            count = attribute == "policies" and "policy_outcome_instruments_count" in fields
+            if chosen or count:
+                lines += [f"    given = profile.{attribute}", "    if given is not None:"]
+                for name in chosen:
+                    value = "[x._value_ for x in v]" if name == "outcome_instruments" else "v"
+                    lines += [f"        v = given.{name}", f"        if v is not None: f[{prefix + name!r}] = {value}"]
+                if count:
+                    lines += ["        if given.outcome_instruments is not None:",
+                              '            f["policy_outcome_instruments_count"] = len(given.outcome_instruments)']
+        lines += ["    facts = [f]", "    program = f", "    for index, p in enumerate(peers):",
+                  "        f = dict(program)", '        f["kind"] = "peer"', '        f["peer_index"] = index']
+        lines += [_indented(code, 2) for code in _chosen(_PEER, fields)]
+        lines += ["        facts.append(f)", "    return facts"]
+        return "\n".join(lines) + "\n"

@@ -116,6 +116,17 @@ def compile_certainly_false(node: dict[str, Any]) -> Predicate:
     return _build("certainly_false", [f"return bool({' or '.join(parts)})"])
 
 
+def _may_be_certainly_false(node: dict[str, Any] | None, required: tuple[str, ...]) -> bool:
+    """False when ``compile_certainly_false(node)`` cannot hold while a required field is
+    missing: one required field, read by every top-level term (no term is then fully known)."""
+    if node is None:
+        return False
+    if len(required) != 1:
+        return True
+    terms = node["$and"] if set(node) == {"$and"} else [node]
+    return not all(required[0] in referenced_fields(term) for term in terms)
+
+
 def compile_report(entries: list[tuple[str, Any]]) -> Callable:
     """The outcome logic of one scope's rules, compiled for evaluation's hot path.
 
@@ -133,11 +144,15 @@ def compile_report(entries: list[tuple[str, Any]]) -> Callable:
         namespace[f"cf{k}"], namespace[f"acf{k}"], namespace[f"holds{k}"] = (
             rule.certainly_false, rule.applies_certainly_false, rule.holds)
         known = " and ".join(f"{name!r} in f" for name in rule.required) or "True"
+        # "... and not cf(f)" where cf could hold; where it cannot, the call is left out.
+        not_cf = f" and not cf{k}(f)" if _may_be_certainly_false(rule.condition, rule.required) else ""
+        not_acf = (f" and not acf{k}(f)" if _may_be_certainly_false(rule.applies_when, rule.applies_required)
+                   else "")
         # What is missing once "not known": with one field (almost every rule), that field.
         missing = f"R{k}" if len(rule.required) == 1 else f"tuple([n for n in R{k} if n not in f])"
         body.append(f"if {rule_id!r} in h: out.append(({k}, None))")
         if rule.applies_when is None:
-            body.append(f"elif not ({known}) and not cf{k}(f): out.append(({k}, {missing}))")
+            body.append(f"elif not ({known}){not_cf}: out.append(({k}, {missing}))")
             continue
         applies_known = " and ".join(f"{name!r} in f" for name in rule.applies_required) or "True"
         if len(rule.applies_required) == 1:  # the applicability field is the one missing
@@ -148,10 +163,10 @@ def compile_report(entries: list[tuple[str, Any]]) -> Callable:
             both_missing = f"tuple(dict.fromkeys({applies_missing} + {missing}))"
         body += [
             f"elif {rule_id + '/applies'!r} in h:",
-            f"    if not ({known}) and not cf{k}(f): out.append(({k}, {missing}))",
-            f"elif not ({applies_known}) and not acf{k}(f):",
+            f"    if not ({known}){not_cf}: out.append(({k}, {missing}))",
+            f"elif not ({applies_known}){not_acf}:",
             f"    if not ({known}):",
-            f"        if not cf{k}(f): out.append(({k}, {both_missing}))",
+            f"        {f'if not cf{k}(f): ' if not_cf else ''}out.append(({k}, {both_missing}))",
             f"    elif holds{k}(f): out.append(({k}, {applies_missing}))",
         ]
     body.append("return out")
