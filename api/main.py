@@ -140,7 +140,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = service
     app.state.job_runner = runner
     app.state.cds_auth = CdsAuthenticator(settings, store)
-    app.state.sessions = Sessions(settings)
     problems.install(app)
     problems.install_openapi(app, extra_components=batching.openapi_components())
     app.include_router(evaluations.router)
@@ -157,8 +156,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # (a client's JWT, api/cds_auth.py), and so does the page (a signed-in session, api/session.py).
     app.add_middleware(_BodyLimits, settings=settings)
     app.add_middleware(BodyDeadline, seconds=settings.body_timeout_s)
+    limiter = _limiter(settings)
+    app.state.sessions = Sessions(settings, limiter)  # the sign-in form counts failures like KeyGuard
     app.add_middleware(KeyGuard, keys=settings.api_keys, rate_limit=settings.rate_limit,
-                       auth_failure_limit=settings.auth_failure_limit, limiter=_limiter(settings),
+                       auth_failure_limit=settings.auth_failure_limit, limiter=limiter,
                        own_auth_prefixes=("/cds-services", "/ui"))
     app.add_middleware(ClientAddress, trusted=TrustedProxies.parse(settings.forwarded_allow_ips))
     app.add_middleware(CompressAnswers)  # inside HeadAsGet: a HEAD answer has the GET answer's (compressed) headers

@@ -10,6 +10,9 @@ on a sign-in form (``/ui/sign-in``), and keeps the sign-in in a session cookie:
 * the key must still be configured when the cookie comes back: removing a key ends its sessions;
 * signing in starts a new session id (no session fixation); signing out clears the cookie.
 
+Failed sign-ins count against the same per-address limit as failed API-key requests
+(``auth_failure_limit``): past it the form answers 429 without checking the key.
+
 Every form post carries a CSRF token bound to the session (the session id, signed with its own
 salt) and is refused (403) without the matching one; a post whose browser says it came from
 another site (``Sec-Fetch-Site: cross-site``, or an ``Origin`` of another host) is refused too.
@@ -35,6 +38,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import HTTPException, Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from limits import parse as parse_limit
 
 from api.guards import match_key
 from api.settings import Settings
@@ -78,9 +82,13 @@ class PageSession:
 class Sessions:
     """Signs and reads the page's cookies and tokens (one per app)."""
 
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, limiter: Any = None):
         self.settings = settings
         self.max_age = int(settings.session_hours * 3600)
+        # failed sign-ins count against the same per-address limit as failed API-key requests
+        self._limiter = limiter
+        self._failure_limit = (parse_limit(settings.auth_failure_limit)
+                               if limiter is not None and settings.auth_failure_limit and settings.api_keys else None)
         self._signers: dict[str, URLSafeTimedSerializer] | None = None
 
     def _signer(self, purpose: str) -> URLSafeTimedSerializer:
@@ -114,6 +122,14 @@ class Sessions:
     def current(self, request: Request) -> PageSession:
         """This browser's session, or a new anonymous one (to be set on the answer)."""
         return self.read(request) or PageSession(sid=secrets.token_urlsafe(18), key_id=None, scopes=(), new=True)
+
+    def may_try(self, address: str) -> bool:
+        """False while this client address is over the failed-authentication limit."""
+        return self._failure_limit is None or self._limiter.allows(self._failure_limit, f"auth-failures:{address}")
+
+    def failed(self, address: str) -> None:
+        if self._failure_limit is not None:
+            self._limiter.hit(self._failure_limit, f"auth-failures:{address}")
 
     def sign_in(self, presented: str) -> PageSession | None:
         """A new session for the key presented, or None when it is not a configured key."""

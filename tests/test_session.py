@@ -138,3 +138,10 @@ def test_cds_routes_take_api_keys_when_no_cds_client_is_configured(keyed):
     read_only = client.post("/cds-services/peercheck-program-review", json=call,
                             headers={"X-API-Key": "reader-key-0123456789"})
     assert read_only.status_code == 403
+
+
+def test_failed_sign_ins_are_limited_per_address(keyed):
+    client = keyed(auth_failure_limit="3/minute")
+    assert [sign_in(client, key="wrong-key").status_code for _ in range(3)] == [401, 401, 401]
+    limited = sign_in(client)  # even the right key waits now
+    assert limited.status_code == 429 and "Too many failed sign-ins" in limited.text

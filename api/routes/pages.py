@@ -211,9 +211,15 @@ async def sign_in(request: Request) -> Response:
     form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
     keeper.check_csrf(request, session, form.get(CSRF_FIELD))
     next_path = _safe_next(form.get("next"))
+    address = request.client.host if request.client else "unknown"
+    if not keeper.may_try(address):
+        log.info("page_sign_in", ok=False, limited=True)
+        return _sign_in_page(request, session, next_path, "Too many failed sign-ins from here: wait a minute and try again.",
+                             status=429)
     key = form.get("api_key")
     signed = keeper.sign_in(key if isinstance(key, str) else "")
     if signed is None:
+        keeper.failed(address)
         log.info("page_sign_in", ok=False)
         return _sign_in_page(request, session, next_path, "That key is not valid here.", status=401)
     log.info("page_sign_in", ok=True, key_id=signed.key_id)
