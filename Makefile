@@ -16,7 +16,7 @@ HOST ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8000
 
-.PHONY: run test browser e2e fuzz load install serve-install which-python openapi bench bench-peers clean
+.PHONY: run test browser e2e fuzz load install serve-install which-python openapi bench bench-peers clean image
 
 $(BIN)/python:
 	@if [ -z "$(PY)" ]; then \
@@ -110,6 +110,11 @@ bench-peers: install $(VENV)/.bench-installed
 	  && $(ZEN_037)/bin/python -m pip install --quiet 'zen-engine==0.37.1'; } \
 	  || echo "bench-peers: zen-engine 0.37.1 could not be installed: its row is skipped"
 	$(BIN)/python -m bench.peers
+
+# The container image (Dockerfile; compose.yaml runs it with PostgreSQL). Needs a container engine.
+IMAGE ?= peercheck:latest
+image:
+	docker build -t $(IMAGE) .
 
 clean:
 	rm -rf $(VENV) $(ZEN_037) .pytest_cache .hypothesis

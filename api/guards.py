@@ -110,6 +110,19 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
+def match_key(keys: list[Any], presented: str) -> Any | None:
+    """The configured key (``Settings.api_keys`` entry) that ``presented`` is, or None; the same
+    work for every key (no early exit), compared in constant time. For routes that check keys
+    themselves: the CDS routes without CDS clients, the page's sign-in."""
+    presented = presented.strip()
+    digest = hashlib.sha256(presented.encode()).digest() if presented else b""
+    found = None
+    for key in keys:
+        if digest and hmac.compare_digest(digest, bytes.fromhex(key.sha256)):
+            found = key
+    return found
+
+
 def presented_key(scope: Scope) -> str | None:
     """The key a request presents: ``Authorization: Bearer <key>`` or ``X-API-Key: <key>``,
     surrounding whitespace removed from either; None when there is none."""
@@ -126,11 +139,13 @@ class KeyGuard:
     Counters are kept by ``limiter`` (api/limiter.py: shared by the workers of a machine). The
     client address is what ``ClientAddress`` (api/forwarding.py) decided. An address that has
     failed authentication more than ``auth_failure_limit`` times gets 429 — without its key
-    being checked — until its window frees up."""
+    being checked — until its window frees up. Paths under ``own_auth_prefixes`` authenticate
+    their callers themselves (the rate limit still applies to them)."""
 
     def __init__(self, app: ASGIApp, keys: list[Any], rate_limit: str | None, limiter: Any = None,
-                 auth_failure_limit: str | None = None):
+                 auth_failure_limit: str | None = None, own_auth_prefixes: tuple[str, ...] = ()):
         self.app = app
+        self.own_auth_prefixes = own_auth_prefixes  # routes that authenticate callers themselves (rate limits still apply)
         self.keys = [(k.id, bytes.fromhex(k.sha256), frozenset(k.scopes)) for k in keys]
         self.limit = parse_limit(rate_limit) if rate_limit else None
         self.failure_limit = parse_limit(auth_failure_limit) if auth_failure_limit and self.keys else None
@@ -156,7 +171,7 @@ class KeyGuard:
         path = scope["path"]
         address = (scope.get("client") or ("unknown", 0))[0]
         who = f"address:{address}"
-        if self.keys:
+        if self.keys and not path.startswith(self.own_auth_prefixes):
             failures = f"auth-failures:{address}"
             if self.failure_limit is not None and not self.limiter.allows(self.failure_limit, failures):
                 return await self._too_many(send, self.failure_limit, failures, "too many failed authentications from this address", path)

@@ -156,12 +156,16 @@ def fix_openapi(schema: dict[str, Any]) -> dict[str, Any]:
     return schema
 
 
-def install_openapi(app: FastAPI) -> None:
+def install_openapi(app: FastAPI, extra_components: dict[str, Any] | None = None) -> None:
+    """Serve the fixed document; ``extra_components`` are schemas referenced by name that no
+    route takes whole (a batch item)."""
     original = app.openapi
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            app.openapi_schema = fix_openapi(original())
+            schema = fix_openapi(original())
+            schema.setdefault("components", {}).setdefault("schemas", {}).update(extra_components or {})
+            app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]

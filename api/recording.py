@@ -22,14 +22,18 @@ from starlette.concurrency import run_in_threadpool
 from api.deps import Service
 from api.evaluating import LOOP_MAX_PEERS
 from api.logs import log
+from api.metadata import NONE, CallerMetadata
 from decisionlog import DecisionRecord, LogUnavailable
+from decisionlog.base import CardRef
 from engine import Decision, Profile
 from engine.audit import RECORD_FORMAT, audit_record
 
 
-def record(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str) -> bool:
-    """Store the decisions (one transaction), waiting in this thread; True when they are stored."""
-    pending = _submit(service, pairs, kind)
+def record(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str,
+           metas: Sequence[CallerMetadata] | None = None) -> bool:
+    """Store the decisions (one transaction), waiting in this thread; True when they are stored.
+    ``metas``, when given, holds the caller's metadata of each decision, in the same order."""
+    pending = _submit(service, pairs, kind, metas)
     if pending is None:
         return False
     try:
@@ -39,13 +43,15 @@ def record(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: st
     return True
 
 
-async def record_async(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str) -> bool:
+async def record_async(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str,
+                       metas: Sequence[CallerMetadata] | None = None, cards: Sequence[CardRef] = ()) -> bool:
     """``record`` for routes that run on the event loop: the loop serves others while the commit
-    runs, and while the record of a large profile is written (tens of ms for 500 peers)."""
+    runs, and while the record of a large profile is written (tens of ms for 500 peers).
+    ``cards``: the CDS cards of a single decision, stored with it."""
     if sum(len(profile.peers) for _, profile in pairs) > LOOP_MAX_PEERS:
-        pending = await run_in_threadpool(_submit, service, pairs, kind)
+        pending = await run_in_threadpool(_submit, service, pairs, kind, metas, cards)
     else:
-        pending = _submit(service, pairs, kind)
+        pending = _submit(service, pairs, kind, metas, cards)
     if pending is None:
         return False
     try:
@@ -55,22 +61,32 @@ async def record_async(service: Service, pairs: Sequence[tuple[Decision, Profile
     return True
 
 
-def _submit(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str
+def _submit(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str,
+            metas: Sequence[CallerMetadata] | None = None, cards: Sequence[CardRef] = ()
             ) -> tuple[list[DecisionRecord], Future] | None:
     if service.decision_writer is None or not pairs:
         return None
-    keep_profiles = service.settings.decision_log_store_profiles
     records = [
-        DecisionRecord(
-            decision_id=decision.decision_id, evaluated_at=decision.evaluated_at,
-            ruleset_version=decision.ruleset_version, profile_digest=decision.profile_digest,
-            status=decision.summary.status, kind=kind, record_format=RECORD_FORMAT,
-            decision_json=json.dumps(audit_record(decision, profile), separators=(",", ":"), ensure_ascii=False),
-            profile_json=profile.model_dump_json(exclude_none=True) if keep_profiles else None,
-        )
-        for decision, profile in pairs
+        decision_record(service, decision, profile, kind, metas[i] if metas else NONE, tuple(cards) if i == 0 else ())
+        for i, (decision, profile) in enumerate(pairs)
     ]
     return records, service.decision_writer.submit(records)
+
+
+def decision_record(service: Service, decision: Decision, profile: Profile, kind: str,
+                    meta: CallerMetadata = NONE, cards: tuple[CardRef, ...] = (), job_id: str | None = None
+                    ) -> DecisionRecord:
+    """What the decision log stores of one decision: its audit record, the caller's metadata, and
+    the profile only when the operator turned profile storage on."""
+    keep_profiles = service.settings.decision_log_store_profiles
+    return DecisionRecord(
+        decision_id=decision.decision_id, evaluated_at=decision.evaluated_at,
+        ruleset_version=decision.ruleset_version, profile_digest=decision.profile_digest,
+        status=decision.summary.status, kind=kind, record_format=RECORD_FORMAT,
+        decision_json=json.dumps(audit_record(decision, profile), separators=(",", ":"), ensure_ascii=False),
+        profile_json=profile.model_dump_json(exclude_none=True) if keep_profiles else None,
+        external_id=meta.external_id, labels_json=meta.labels_json(), job_id=job_id, cards=cards,
+    )
 
 
 def _unavailable(service: Service, records: list[DecisionRecord], kind: str, exc: LogUnavailable) -> bool:

@@ -14,6 +14,6 @@ from fastapi import Response
 from pydantic import BaseModel
 
 
-def model_response(model: BaseModel, status_code: int = 200) -> Response:
-    """``model`` as an ``application/json`` response, encoded once."""
-    return Response(model.model_dump_json(), status_code=status_code, media_type="application/json")
+def model_response(model: BaseModel, status_code: int = 200, exclude: set[str] | None = None) -> Response:
+    """``model`` as an ``application/json`` response, encoded once (without the ``exclude`` fields)."""
+    return Response(model.model_dump_json(exclude=exclude or None), status_code=status_code, media_type="application/json")

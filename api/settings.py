@@ -6,10 +6,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, BaseModel, Field
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from engine.catalog import RULES_DIR
+
+# The CDS Hooks 2.0 "JWT Signing Algorithm" section: never `none`, never a symmetric (HMAC) algorithm;
+# ES384 and RS384 recommended.
+ASYMMETRIC_ALGORITHMS = ("ES384", "RS384", "ES256", "ES512", "RS256", "RS512", "PS256", "PS384", "PS512", "EdDSA")
 
 
 class ApiKey(BaseModel):
@@ -20,6 +26,33 @@ class ApiKey(BaseModel):
     scopes: list[Literal["read", "evaluate"]] = Field(
         min_length=1, description="`read`: GET endpoints; `evaluate`: POST endpoints, which write decisions."
     )
+
+
+class CdsClient(BaseModel):
+    """A CDS client this service trusts (CDS Hooks 2.0, "Trusting CDS Clients"): the ``iss`` its JWTs
+    carry and where its public keys are — a JWK Set URL, or the JWK Set itself."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    iss: str = Field(min_length=1, max_length=500, description="The issuer, exactly as in the JWT's `iss`.")
+    jwks_url: str | None = Field(
+        default=None, pattern=r"^https?://", max_length=2000,
+        description="The client's JWK Set URL (fetched, cached); a JWT whose `jku` header names another URL is refused.",
+    )
+    jwks: dict[str, Any] | None = Field(default=None, description="The client's JWK Set, given here instead of a URL.")
+    algorithms: list[str] = Field(
+        default_factory=lambda: list(ASYMMETRIC_ALGORITHMS), min_length=1,
+        description="Signing algorithms accepted from this client (asymmetric only; the spec forbids `none` and HMAC).",
+    )
+
+    @model_validator(mode="after")
+    def _keys(self) -> "CdsClient":
+        if (self.jwks_url is None) == (self.jwks is None):
+            raise ValueError(f"CDS client {self.iss!r}: give exactly one of jwks_url and jwks")
+        bad = [a for a in self.algorithms if a not in ASYMMETRIC_ALGORITHMS]
+        if bad:
+            raise ValueError(f"CDS client {self.iss!r}: {bad} not allowed; use {', '.join(ASYMMETRIC_ALGORITHMS)}")
+        return self
 
 
 class Settings(BaseSettings):
@@ -41,6 +74,36 @@ class Settings(BaseSettings):
         default=1000, ge=1, le=100_000,
         description="Most profiles one `POST /v1/evaluations:batch` may carry; more is refused whole (413) so a "
         "caller splits the batch instead of timing out.",
+    )
+
+    # Asynchronous batch jobs (api/jobs.py), kept in the decision-log store
+    batch_job_max_items: int = Field(
+        default=20_000, ge=1, le=1_000_000,
+        description="Most profiles one `POST /v1/batch-jobs` may carry (more: 413).",
+    )
+    batch_job_max_body_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024,
+        description="Largest `POST /v1/batch-jobs` body (413 above); 20,000 typical profiles are about 30 MB.",
+    )
+    batch_job_workers: int = Field(
+        default=1, ge=0, le=16,
+        description="Threads per server process that work through queued job items (0: this process takes no job "
+        "work, e.g. an API-only replica). Every replica sharing a PostgreSQL decision log works the same queue.",
+    )
+    batch_job_chunk: int = Field(
+        default=20, ge=1, le=1000,
+        description="Items one worker evaluates and commits in one transaction (with SQLite, the time other "
+        "writers wait; about 0.5 ms per typical profile).",
+    )
+    webhook_hosts: list[str] = Field(
+        default_factory=list,
+        description="Host names a job's `webhook_url` may point to, e.g. ['portal.example.org']. Empty (default): "
+        "webhooks are refused, so the server never calls addresses a caller chose.",
+    )
+    webhook_secret: str | None = Field(
+        default=None, min_length=24,
+        description="Secret that signs webhook deliveries (HMAC-SHA256, Standard Webhooks headers); shared with "
+        "the portal. Needed for webhooks.",
     )
 
     # Decision log (package decisionlog/): every decision appended, OPA style.
@@ -82,6 +145,51 @@ class Settings(BaseSettings):
         default=False,
         description="Also store the submitted profile with each decision. Off by default: profiles name people and may "
         "carry sensitive data (time in recovery); the digest is enough to match a later resubmission.",
+    )
+
+    idempotency_ttl_hours: float = Field(
+        default=24, gt=0, le=24 * 30,
+        description="How long the answer to a POST with an `Idempotency-Key` is kept for retries (api/idempotency.py).",
+    )
+
+    public_base_url: str | None = Field(
+        default=None, pattern=r"^https?://[^/?#]+(/[^?#]*)?$", max_length=500,
+        description="The address callers reach this service at, e.g. https://peercheck.example.org. CDS clients sign "
+        "their JWTs for it (`aud`), and CDS cards link to the report under it. Unset: the address of each request.",
+    )
+
+    # CDS Hooks (api/cds.py, api/cds_auth.py)
+    cds_clients: list[CdsClient] = Field(
+        default_factory=list,
+        description="CDS clients allowed to call the CDS routes, each with its JWT issuer and keys, as JSON, e.g. "
+        "PEERCHECK_CDS_CLIENTS='[{\"iss\":\"https://ehr.example.org\",\"jwks_url\":\"https://ehr.example.org/jwks\"}]'. "
+        "Set: every CDS call (discovery included) needs a JWT signed by one of them. Empty: the CDS routes take API keys "
+        "like the rest of the API (or nothing when there are none).",
+    )
+    cds_cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Browser origins allowed to call the CDS routes (CORS), e.g. ['https://sandbox.cds-hooks.org']. "
+        "Empty (default): none; '*' allows any origin (no cookies are involved).",
+    )
+    cds_max_cards: int = Field(
+        default=10, ge=3, le=100,
+        description="Most cards in one CDS answer: the most severe first, then one card saying how many more there "
+        "are, with a link to the full report.",
+    )
+
+    # The page's sign-in, signed report links and webhook signatures (api/session.py, api/jobs.py)
+    session_secret: str | None = Field(
+        default=None, min_length=32,
+        description="Secret that signs the page's session cookie, its CSRF tokens and report links in CDS cards. "
+        "Unset: one is generated into <data_dir>/session.key and shared by the workers of this machine; set it "
+        "(the same on every replica) when running several machines.",
+    )
+    session_hours: float = Field(default=8, gt=0, le=24 * 7, description="How long a page sign-in lasts.")
+    secure_cookies: bool = Field(
+        default=False, description="Mark the session cookie Secure (only sent over HTTPS): set it when served over TLS.",
+    )
+    report_link_hours: float = Field(
+        default=72, gt=0, le=24 * 90, description="How long a report link in a CDS card opens the report without a sign-in.",
     )
 
     # Guards (api/guards.py)

@@ -13,7 +13,7 @@ from cli import service
 from cli.terminal import console, err_console, print_decision, print_problems
 from engine import Decision
 from report import artifact_uri, build, render
-from report.format import at_least
+from report.format import failing_rules
 from engine.validation import InvalidDocument, LoadedProfile, Problem, check_rules, read_profile as parse_profile
 
 FORMATS = ("table", "json", "markdown", "html", "sarif")
@@ -35,8 +35,7 @@ def read_profile(path: str) -> LoadedProfile:
 
 def failing(decision: Decision, fail_on: str | None) -> bool:
     """An open (not acknowledged) finding at or above ``fail_on``."""
-    levels = at_least(fail_on)
-    return any(f.severity in levels and f.acknowledged is None for f in decision.findings)
+    return bool(failing_rules(decision, fail_on))
 
 
 def run_validate(args: Namespace) -> int:

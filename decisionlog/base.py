@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Sequence
@@ -42,10 +43,27 @@ class DecisionRecord:
     ruleset_version: str
     profile_digest: str
     status: str
-    kind: str  # which endpoint produced it: evaluation, batch, compare, cds, report
+    kind: str  # which endpoint produced it: evaluation, batch, batch-job, compare, cds, report
     decision_json: str
     profile_json: str | None = None
     record_format: int = 1
+    external_id: str | None = None  # the caller's own id for what was evaluated
+    labels_json: str | None = None  # the caller's labels, a JSON object of strings
+    job_id: str | None = None  # the batch job the decision belongs to
+    cards: tuple["CardRef", ...] = ()  # CDS Hooks cards that stood for its findings
+
+
+@dataclass(frozen=True)
+class CardRef:
+    """A CDS Hooks card and the finding it stood for, so that feedback on the card can be recorded
+    against the decision (and an override applied to the same program later). No peer id is kept:
+    ``peer_key`` is a hash of the program key and the peer's id, recomputed to match it later."""
+
+    card_uuid: str
+    rule_id: str
+    subject: str  # '' for the program, '/peers/N' for a peer
+    peer_key: str | None
+    program_key: str | None
 
 
 @dataclass(frozen=True)
@@ -57,6 +75,9 @@ class StoredDecision:
     profile: dict[str, Any] | None
     ruleset_version: str = ""
     record_format: int = 1
+    external_id: str | None = None
+    labels: dict[str, str] | None = None
+    job_id: str | None = None
 
 
 # A record upgrade: (record JSON in an older format, its ruleset version) -> record JSON in the
@@ -115,6 +136,7 @@ class DecisionLog(ABC):
     ``max_bytes`` (0: none) is the size budget, past which ``append`` raises ``LogFull``."""
 
     name: str = "abstract"
+    dialect: Any = None  # decisionlog.sql.Dialect: how the tables beside the decisions are reached
 
     def __init__(self, retention_days: int, prune_interval_s: float, wait_s: float = 0.25, max_bytes: int = 0):
         self.retention_days = retention_days
@@ -137,6 +159,13 @@ class DecisionLog(ABC):
     @abstractmethod
     def get(self, decision_id: str) -> StoredDecision | None:
         """The stored decision, or None when no such id is stored (or it was pruned)."""
+
+    @abstractmethod
+    def transaction(self, write: bool = True) -> AbstractContextManager[Any]:
+        """A ``decisionlog.sql.Tx`` inside one transaction, committed when the block ends without
+        an error and rolled back otherwise; driver errors become ``LogUnavailable``. A write
+        transaction holds SQLite's write lock (other writers wait) for its whole length. For what
+        the service keeps beside the decisions (decisionlog/sql.py)."""
 
     @abstractmethod
     def prune(self) -> int:
@@ -195,7 +224,7 @@ class DecisionLog(ABC):
     def prune_if_due(self) -> None:
         """Prune at most once per interval; called after writes, so it costs a clock read otherwise.
         A failed prune is logged, never raised: the decisions just written are stored."""
-        if self.cutoff() is None or time.monotonic() - self._last_prune < self.prune_interval_s:
+        if time.monotonic() - self._last_prune < self.prune_interval_s:  # expiring rows go even without retention
             return
         if not self._prune_lock.acquire(blocking=False):
             return

@@ -13,12 +13,15 @@ from __future__ import annotations
 import math
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Sequence
+from typing import Iterator, Sequence
 
 import psycopg
 
 from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections, Upgrade
+from decisionlog.decisions import insert_decisions
+from decisionlog.sql import POSTGRES, Tx, migration
 
 CONNECT_TIMEOUT_S = 2  # libpq's minimum
 STATEMENT_TIMEOUT_MS = 10_000
@@ -49,12 +52,16 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             stored_at       TIMESTAMPTZ NOT NULL DEFAULT now()
         )""",
     ),
+    # 3: the caller's id and labels on decisions; idempotent answers, CDS cards and feedback, seen
+    # client tokens, batch jobs (decisionlog/sql.py)
+    migration(POSTGRES),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class PostgresLog(DecisionLog):
     name = "postgresql"
+    dialect = POSTGRES
 
     def __init__(self, url: str, retention_days: int, prune_interval_s: float = 3600.0, wait_s: float = 0.25,
                  max_bytes: int = 0):
@@ -109,24 +116,27 @@ class PostgresLog(DecisionLog):
         if not records:
             return
         incoming = self.check_room(records)
-        rows = [
-            (r.decision_id, r.evaluated_at, r.ruleset_version, r.profile_digest, r.status, r.kind,
-             r.decision_json, r.profile_json, r.record_format)
-            for r in records
-        ]
-        self._run("write", lambda cur: cur.executemany(
-            "INSERT INTO decisions (decision_id, evaluated_at, ruleset_version, profile_digest, status, kind,"
-            " decision, profile, record_format) VALUES (%s, %s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s)",
-            rows,
-        ))
+        with self.transaction() as tx:
+            insert_decisions(tx, records)
         self.took_room(incoming)
         self.prune_if_due()
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Tx]:
+        conn = self._connection()
+        try:
+            with conn.transaction():
+                with conn.cursor() as cur:
+                    yield Tx(cur, POSTGRES)
+        except psycopg.Error as exc:
+            self._threads.drop()
+            raise LogUnavailable(f"cannot {'write' if write else 'read'} in PostgreSQL: {type(exc).__name__}") from exc
 
     def get(self, decision_id: str) -> StoredDecision | None:
         def read(cur):
             cur.execute(
-                "SELECT decision_id, kind, logged_at, decision, profile, ruleset_version, record_format"
-                " FROM decisions WHERE decision_id = %s",
+                "SELECT decision_id, kind, logged_at, decision, profile, ruleset_version, record_format, external_id,"
+                " labels, job_id FROM decisions WHERE decision_id = %s",
                 (decision_id,),
             )
             return cur.fetchone()
@@ -139,16 +149,28 @@ class PostgresLog(DecisionLog):
         if cutoff is not None and logged_at.timestamp() < cutoff:
             return None
         return StoredDecision(decision_id=row[0], kind=row[1], logged_at=logged_at.astimezone(timezone.utc),
-                              decision=row[3], profile=row[4], ruleset_version=row[5], record_format=row[6])
+                              decision=row[3], profile=row[4], ruleset_version=row[5], record_format=row[6],
+                              external_id=row[7], labels=row[8], job_id=row[9])
 
     def prune(self) -> int:
+        """As the SQLite store's: expired decisions with their cards, feedback and finished jobs, and
+        what expires by its own clock."""
         cutoff = self.cutoff()
-        if cutoff is None:
-            return 0
 
         def delete(cur):
+            now = time.time()
+            cur.execute("DELETE FROM idempotency WHERE expires_at < %s", (now,))
+            cur.execute("DELETE FROM cds_tokens WHERE expires_at < %s", (now,))
+            if cutoff is None:
+                return 0
             cur.execute("DELETE FROM decisions WHERE logged_at < to_timestamp(%s)", (cutoff,))
-            return cur.rowcount
+            removed = cur.rowcount
+            cur.execute("DELETE FROM cds_cards WHERE logged_at < %s", (cutoff,))
+            cur.execute("DELETE FROM cds_feedback WHERE received_at < %s", (cutoff,))
+            cur.execute("DELETE FROM batch_job_items WHERE job_id IN"
+                        " (SELECT job_id FROM batch_jobs WHERE finished_at < %s)", (cutoff,))
+            cur.execute("DELETE FROM batch_jobs WHERE finished_at < %s", (cutoff,))
+            return removed
 
         return self._run("prune", delete)
 

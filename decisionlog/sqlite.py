@@ -17,11 +17,14 @@ import json
 import sqlite3
 import threading
 import time
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
+from typing import Iterator, Sequence
 
 from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections, Upgrade
+from decisionlog.decisions import insert_decisions
+from decisionlog.sql import SQLITE, Tx, migration
 
 SYNC_MODES = ("full", "normal")
 
@@ -52,6 +55,9 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             stored_at       REAL NOT NULL
         )""",
     ),
+    # 3: the caller's id and labels on decisions; idempotent answers, CDS cards and feedback, seen
+    # client tokens, batch jobs (decisionlog/sql.py)
+    migration(SQLITE),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -61,6 +67,7 @@ WRITER_CACHE_KIB = 2048
 
 class SQLiteLog(DecisionLog):
     name = "sqlite"
+    dialect = SQLITE
 
     def __init__(self, path: Path, retention_days: int, prune_interval_s: float = 3600.0,
                  wait_s: float = 0.25, synchronous: str = "full", max_bytes: int = 0):
@@ -132,36 +139,49 @@ class SQLiteLog(DecisionLog):
     def append(self, records: Sequence[DecisionRecord]) -> None:
         if not records:
             return
-        now = time.time()
-        rows = [
-            (r.decision_id, _iso(r.evaluated_at), now, r.ruleset_version, r.profile_digest, r.status, r.kind,
-             r.decision_json, r.profile_json, r.record_format)
-            for r in records
-        ]
         with self._write_lock:
             incoming = self.check_room(records)
+            with self.transaction() as tx:
+                insert_decisions(tx, records)
+            self.took_room(incoming)
+        self.prune_if_due()
+
+    @contextmanager
+    def transaction(self, write: bool = True) -> Iterator[Tx]:
+        if not write:
+            conn = self._connection()
+            try:
+                conn.execute("BEGIN")
+                yield Tx(conn.cursor(), SQLITE)
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _rollback(conn)
+                self._threads.drop()
+                raise LogUnavailable(f"cannot read {self.path}: {exc}") from exc
+            except BaseException:
+                _rollback(conn)
+                raise
+            return
+        with self._write_lock:
             conn = self._writer()
             try:
                 conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(
-                    "INSERT INTO decisions (decision_id, evaluated_at, logged_at, ruleset_version, profile_digest,"
-                    " status, kind, decision, profile, record_format) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    rows,
-                )
+                yield Tx(conn.cursor(), SQLITE)
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 _rollback(conn)
                 self._drop_writer()
                 raise LogUnavailable(f"cannot write {self.path}: {exc}") from exc
-            self.took_room(incoming)
-        self.prune_if_due()
+            except BaseException:
+                _rollback(conn)
+                raise
 
     def get(self, decision_id: str) -> StoredDecision | None:
         conn = self._connection()
         try:
             row = conn.execute(
-                "SELECT decision_id, kind, logged_at, decision, profile, ruleset_version, record_format"
-                " FROM decisions WHERE decision_id = ?",
+                "SELECT decision_id, kind, logged_at, decision, profile, ruleset_version, record_format, external_id,"
+                " labels, job_id FROM decisions WHERE decision_id = ?",
                 (decision_id,),
             ).fetchone()
         except sqlite3.Error as exc:
@@ -175,17 +195,29 @@ class SQLiteLog(DecisionLog):
         return StoredDecision(
             decision_id=row[0], kind=row[1], logged_at=datetime.fromtimestamp(row[2], timezone.utc),
             decision=json.loads(row[3]), profile=json.loads(row[4]) if row[4] is not None else None,
-            ruleset_version=row[5], record_format=row[6],
+            ruleset_version=row[5], record_format=row[6], external_id=row[7],
+            labels=json.loads(row[8]) if row[8] is not None else None, job_id=row[9],
         )
 
     def prune(self) -> int:
+        """Expired decisions (and the CDS cards, feedback and finished jobs of the same age), and
+        whatever expires by its own clock (idempotent answers, seen tokens) whatever the retention."""
         cutoff = self.cutoff()
-        if cutoff is None:
-            return 0
         with self._write_lock:
             conn = self._writer()
             try:
-                return conn.execute("DELETE FROM decisions WHERE logged_at < ?", (cutoff,)).rowcount
+                now = time.time()
+                conn.execute("DELETE FROM idempotency WHERE expires_at < ?", (now,))
+                conn.execute("DELETE FROM cds_tokens WHERE expires_at < ?", (now,))
+                if cutoff is None:
+                    return 0
+                removed = conn.execute("DELETE FROM decisions WHERE logged_at < ?", (cutoff,)).rowcount
+                conn.execute("DELETE FROM cds_cards WHERE logged_at < ?", (cutoff,))
+                conn.execute("DELETE FROM cds_feedback WHERE received_at < ?", (cutoff,))
+                conn.execute("DELETE FROM batch_job_items WHERE job_id IN"
+                             " (SELECT job_id FROM batch_jobs WHERE finished_at < ?)", (cutoff,))
+                conn.execute("DELETE FROM batch_jobs WHERE finished_at < ?", (cutoff,))
+                return removed
             except sqlite3.Error as exc:
                 self._drop_writer()
                 raise LogUnavailable(f"cannot prune {self.path}: {exc}") from exc

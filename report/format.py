@@ -72,3 +72,10 @@ def at_least(threshold: str | None) -> set[str]:
     if threshold is None:
         return set()
     return set(SEVERITIES[: SEVERITIES.index(threshold) + 1])
+
+
+def failing_rules(decision: Any, threshold: str | None) -> list[str]:
+    """Rules with an open (not acknowledged) finding at or above ``threshold``, sorted: why a
+    decision fails a pass/fail gate (``--fail-on`` in the CLI, ``fail_on`` in the API)."""
+    levels = at_least(threshold)
+    return sorted({f.rule_id for f in decision.findings if f.severity in levels and f.acknowledged is None})

@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import sys
 import tempfile
 from pathlib import Path
@@ -163,3 +164,12 @@ def make_client(tmp_path):
     yield make
     for client in clients:
         client.__exit__(None, None, None)
+
+
+CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def page_post(client, data=None, files=None, path="/ui/evaluate", **kwargs):
+    """A form post as a browser makes it: the page first (its session cookie and CSRF token)."""
+    token = CSRF_TOKEN.search(client.get("/ui").text).group(1)
+    return client.post(path, data={**(data or {}), "csrf_token": token}, files=files, **kwargs)

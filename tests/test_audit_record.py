@@ -5,6 +5,7 @@ is kept)."""
 
 import json
 import sqlite3
+import time
 import typing
 from enum import Enum
 from pathlib import Path
@@ -14,6 +15,7 @@ import yaml
 from pydantic import BaseModel
 
 from conftest import BASE_PROFILE, FIXTURES, profile, variant
+from decisionlog.sqlite import SCHEMA_VERSION
 from engine import Decision, Profile
 from engine.audit import (
     ACKNOWLEDGED_WITHOUT_REASON, LEGACY_TEXT, PERSONAL_FACTS, PERSONAL_PROFILE_FIELDS, audit_record, restore,
@@ -66,12 +68,24 @@ def test_planted_markers_reach_no_stored_row_answer_or_log(make_client, tmp_path
     cds = client.post("/cds-services/peercheck-program-review", json={
         "hook": "peercheck-program-review", "hookInstance": "a6a1b0f0-3f5d-4d43-9d1c-7d1f3c3b9d10",
         "context": {"profile": planted(state)}}).json()
-    report = client.post("/v1/reports", json=planted(state))
+    report = client.post("/v1/reports", json=planted(state), headers={"Idempotency-Key": f"{MARK}-key"})
+    # a batch job holds its profiles only until evaluated; CDS feedback keeps no free-text comment
+    job = client.post("/v1/batch-jobs", json={"items": [planted(state)]}).json()
+    for _ in range(300):
+        if client.get(f"/v1/batch-jobs/{job['job_id']}").json()["state"] == "done":
+            break
+        time.sleep(0.05)
+    job_results = client.get(f"/v1/batch-jobs/{job['job_id']}/results")
+    card = next(c for c in cds["cards"] if "overrideReasons" in c)
+    fed = client.post("/cds-services/peercheck-program-review/feedback", json={"feedback": [{
+        "card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-01-02T03:04:05Z",
+        "overrideReason": {"reason": {"code": "mitigated"}, "userComment": f"{MARK} Jane asked us to"}}]})
+    assert fed.json()["recorded"] == 1
     ids = [answer["decision_id"], batch["results"][0]["decision"]["decision_id"], compare["before"]["decision_id"],
-           cds["extension"]["peercheck"]["decision_id"]]
+           cds["extension"]["org.peercheck.decision"]["decision_id"], job_results.json()["results"][0]["decision_id"]]
     assert all(ids) and report.status_code == 200
 
-    stored_answers = []
+    stored_answers = [job_results.text]
     for decision_id in ids:
         for path in (f"/v1/evaluations/{decision_id}", f"/v1/evaluations/{decision_id}/report",
                      f"/v1/evaluations/{decision_id}/report?format=markdown"):
@@ -117,7 +131,8 @@ def test_with_profiles_kept_the_stored_decision_is_the_answer(make_client, tmp_p
     stored = client.get(f"/v1/evaluations/{answer['decision_id']}").json()
     assert stored["withheld"] == [] and stored["profile"]["program"]["name"].startswith(MARK)
     returned = {k: v for k, v in answer.items() if k not in ("recorded", "explanation")}
-    assert {k: v for k, v in stored.items() if k not in ("kind", "logged_at", "profile", "withheld")} == returned
+    assert {k: v for k, v in stored.items()
+            if k not in ("kind", "logged_at", "profile", "withheld", "external_id", "labels", "job_id", "feedback")} == returned
 
 
 # ---------------------------------------------------------------- what counts as personal
@@ -255,7 +270,7 @@ def test_older_records_are_rewritten_without_personal_data_at_start_up(make_clie
     for file in data_dir.iterdir():
         assert MARK.encode() not in file.read_bytes() and MARK.lower().encode() not in file.read_bytes(), file.name
     with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA user_version").fetchone()[0] == 2
+        assert db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
         assert {r[0] for r in db.execute("SELECT record_format FROM decisions")} == {2}
 
 

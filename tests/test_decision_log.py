@@ -61,7 +61,8 @@ def test_round_trip_in_sqlite(make_client, tmp_path):
     assert stored["kind"] == "evaluation" and stored["profile"] is None
     assert datetime.fromisoformat(stored["logged_at"]) <= datetime.now(timezone.utc)
     assert stored["withheld"] and "profile" in stored["withheld"][0]
-    shown = {k: v for k, v in stored.items() if k not in ("kind", "logged_at", "profile", "withheld")}
+    shown = {k: v for k, v in stored.items()
+             if k not in ("kind", "logged_at", "profile", "withheld", "external_id", "labels", "job_id", "feedback")}
     assert shown == without_personal_data(answer, data)
 
     (row,) = db_rows(tmp_path / "log")
@@ -97,7 +98,8 @@ def test_profiles_are_stored_only_when_configured(make_client, tmp_path):
     assert stored["withheld"] == []
     returned = {k: v for k, v in answer.items() if k not in ("recorded", "explanation")}
     assert returned["findings"][0]["acknowledged"] == "Hiring a second peer."
-    assert {k: v for k, v in stored.items() if k not in ("kind", "logged_at", "profile", "withheld")} == returned
+    assert {k: v for k, v in stored.items()
+            if k not in ("kind", "logged_at", "profile", "withheld", "external_id", "labels", "job_id", "feedback")} == returned
 
 
 def test_batch_and_cds_decisions_are_recorded_too(client):
@@ -191,7 +193,7 @@ def test_a_store_failing_mid_life_gives_recorded_false(make_client, tmp_path):
         assert response.status_code == 200 and response.json()["recorded"] is False
         cds = client.post("/cds-services/peercheck-program-review",
                           json={"hook": "peercheck-program-review", "hookInstance": "x", "context": {"profile": BASE_PROFILE}})
-        assert cds.status_code == 200 and cds.json()["extension"]["peercheck"]["recorded"] is False
+        assert cds.status_code == 200 and cds.json()["extension"]["org.peercheck.decision"]["recorded"] is False
     finally:
         store.append = original
 
@@ -337,7 +339,8 @@ def test_round_trip_in_postgresql(make_client, tmp_path, postgres_url):
     answer = client.post("/v1/evaluations", json=data).json()
     assert answer["recorded"] is True
     stored = client.get(f"/v1/evaluations/{answer['decision_id']}").json()
-    shown = {k: v for k, v in stored.items() if k not in ("kind", "logged_at", "profile", "withheld")}
+    shown = {k: v for k, v in stored.items()
+             if k not in ("kind", "logged_at", "profile", "withheld", "external_id", "labels", "job_id", "feedback")}
     assert shown == without_personal_data(answer, data)
     batch = client.post("/v1/evaluations:batch", json={"items": [BASE_PROFILE] * 3}).json()
     assert batch["recorded"] is True
@@ -364,3 +367,33 @@ def test_sqlite_durability_follows_the_setting(tmp_path, mode, level):
     with store._write_lock:
         assert store._writer().execute("PRAGMA synchronous").fetchone()[0] == level
     store.close()
+
+
+def test_portal_operations_in_postgresql(make_client, postgres_url):
+    """Labels, search, idempotent answers and CDS feedback use the same SQL in PostgreSQL (JSONB labels)."""
+    import uuid as uuid_
+
+    client = make_client(database_url=postgres_url)
+    tag = uuid_.uuid4().hex[:12]
+    for i in range(3):
+        client.post("/v1/evaluations", json=BASE_PROFILE, params={"external_id": f"PG-{i}", "label": [f"run:{tag}", f"n:{i}"]})
+    page = client.get("/v1/evaluations", params={"label": f"run:{tag}", "limit": 2}).json()
+    assert [d["external_id"] for d in page["decisions"]] == ["PG-2", "PG-1"]
+    rest = client.get("/v1/evaluations", params={"label": f"run:{tag}", "cursor": page["next_cursor"]}).json()
+    assert [d["external_id"] for d in rest["decisions"]] == ["PG-0"] and rest["next_cursor"] is None
+    assert [d["external_id"] for d in client.get("/v1/evaluations", params={"label": [f"run:{tag}", "n:1"]}).json()["decisions"]] == ["PG-1"]
+
+    key = {"Idempotency-Key": f"pg-{tag}"}
+    first = client.post("/v1/evaluations", json=BASE_PROFILE, headers=key).json()
+    assert client.post("/v1/evaluations", json=BASE_PROFILE, headers=key).json()["decision_id"] == first["decision_id"]
+
+    call = {"hook": "peercheck-program-review", "hookInstance": str(uuid_.uuid4()),
+            "context": {"profile": variant({"/program/referral_pathways": ["court_ordered"]}), "programId": f"pg-{tag}"}}
+    cards = client.post("/cds-services/peercheck-program-review", json=call).json()["cards"]
+    card = next(c for c in cards if "overrideReasons" in c)
+    sent = client.post("/cds-services/peercheck-program-review/feedback", json={"feedback": [
+        {"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-01-02T03:04:05Z",
+         "overrideReason": {"reason": {"code": "mitigated"}}}]})
+    assert sent.json() == {"recorded": 1, "unknown_cards": []}
+    again = client.post("/cds-services/peercheck-program-review", json={**call, "hookInstance": str(uuid_.uuid4())}).json()
+    assert again["extension"]["org.peercheck.decision"]["acknowledged_from_feedback"] == 1

@@ -15,7 +15,7 @@ from jsonpointer import JsonPointer, JsonPointerException
 
 from api.main import create_app
 from api.settings import Settings
-from conftest import BASE_PROFILE
+from conftest import BASE_PROFILE, page_post
 from engine.fields import model_fields
 from engine.profile import Peer, Policies, Program, Supervision
 
@@ -152,5 +152,5 @@ def test_malformed_bytes_never_5xx(quiet, body, route):
 @SETTINGS
 @given(doc=mutated_profiles())
 def test_the_page_never_5xx(quiet, doc):
-    response = quiet.post("/ui/evaluate", data={"profile_json": json.dumps(doc)})
+    response = page_post(quiet, data={"profile_json": json.dumps(doc)})
     assert response.status_code in (200, 422)

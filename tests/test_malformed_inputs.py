@@ -9,7 +9,7 @@ import json
 import pytest
 
 from cli.main import main
-from conftest import BASE_PROFILE
+from conftest import BASE_PROFILE, page_post
 
 PROFILE = json.dumps(BASE_PROFILE)
 HEAD = PROFILE[:-1]  # the profile without its closing brace, to add one more field
@@ -71,13 +71,13 @@ def test_page_answers_422_and_records_nothing(client, monkeypatch, name, how):
     monkeypatch.setattr(pages, "record", lambda *args, **kwargs: recorded.append(args))
     body = MALFORMED[name]
     if how == "upload":
-        response = client.post("/ui/evaluate", files={"profile_file": ("p.json", body, "application/json")})
+        response = page_post(client, files={"profile_file": ("p.json", body, "application/json")})
     else:
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             pytest.skip("a browser sends the text box as UTF-8")
-        response = client.post("/ui/evaluate", data={"profile_json": text})
+        response = page_post(client, data={"profile_json": text})
     assert response.status_code == 422, response.text[-500:]
     assert 'class="problems"' in response.text and recorded == []
 
@@ -94,18 +94,18 @@ def test_the_page_records_only_after_it_has_rendered(tmp_path, monkeypatch):
     monkeypatch.setattr(pages, "record", lambda *args, **kwargs: recorded.append(args))
     original = pages._render
 
-    def failing(request, *, ctx=None, **kwargs):
+    def failing(request, *args, ctx=None, **kwargs):
         if ctx is not None:
             raise RuntimeError("rendering failed")
-        return original(request, ctx=ctx, **kwargs)
+        return original(request, *args, ctx=ctx, **kwargs)
 
     with TestClient(create_app(Settings(data_dir=tmp_path)), raise_server_exceptions=False) as client:
         monkeypatch.setattr(pages, "_render", failing)
-        response = client.post("/ui/evaluate", data={"profile_json": PROFILE})
+        response = page_post(client, data={"profile_json": PROFILE})
         assert response.status_code == 500 and "nothing was stored" in response.json()["detail"]
         assert recorded == []
         monkeypatch.setattr(pages, "_render", original)
-        assert client.post("/ui/evaluate", data={"profile_json": PROFILE}).status_code == 200 and len(recorded) == 1
+        assert page_post(client, data={"profile_json": PROFILE}).status_code == 200 and len(recorded) == 1
 
 
 @pytest.mark.parametrize("name", list(MALFORMED))
@@ -176,7 +176,7 @@ def test_compressed_bodies_are_415(client, encoding):
     response = client.post("/v1/evaluations", content=PROFILE.encode(),
                            headers={"content-type": "application/json", "content-encoding": encoding})
     assert response.status_code == 415 and "uncompressed" in response.json()["detail"]
-    page = client.post("/ui/evaluate", data={"profile_json": PROFILE}, headers={"content-encoding": encoding})
+    page = page_post(client, data={"profile_json": PROFILE}, headers={"content-encoding": encoding})
     assert page.status_code == 415
 
 

@@ -4,6 +4,7 @@ TestClient. The browser flow itself is in test_ui_e2e.py."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from openapi_spec_validator import validate
@@ -12,6 +13,13 @@ from conftest import BASE_PROFILE, variant
 from pages_app import app_with_pages
 
 PROBLEM = "application/problem+json"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def page_post(client, data=None, files=None, path="/ui/evaluate"):
+    """A form post as the browser makes it: the page first (its session cookie and CSRF token)."""
+    token = CSRF.search(client.get("/ui").text).group(1)
+    return client.post(path, data={**(data or {}), "csrf_token": token}, files=files)
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +86,7 @@ def test_page_starts_from_the_example(client, example):
 
 
 def test_page_evaluates_the_pasted_profile(client, example):
-    response = client.post("/ui/evaluate", data={"profile_json": json.dumps(example)})
+    response = page_post(client, data={"profile_json": json.dumps(example)})
     assert response.status_code == 200
     html = response.text
     assert "Caseload per full-time peer well above the tool kit" in html
@@ -88,7 +96,7 @@ def test_page_evaluates_the_pasted_profile(client, example):
 
 def test_page_prefers_an_uploaded_file(client):
     wrapper = json.dumps({"case": "uploaded", "profile": variant({"/program/name": "Uploaded Program"})})
-    response = client.post("/ui/evaluate", data={"profile_json": "not json"},
+    response = page_post(client, data={"profile_json": "not json"},
                            files={"profile_file": ("case.json", wrapper.encode(), "application/json")})
     assert response.status_code == 200 and "Uploaded Program" in response.text
 
@@ -100,7 +108,7 @@ def test_page_prefers_an_uploaded_file(client):
     (json.dumps({"profile": variant({"/peers": []})}), "/profile/peers"),
 ])
 def test_page_shows_problems_with_422(client, text, expected):
-    response = client.post("/ui/evaluate", data={"profile_json": text})
+    response = page_post(client, data={"profile_json": text})
     assert response.status_code == 422
     assert 'class="problems"' in response.text and expected in response.text
     assert 'name="profile_json"' in response.text  # the user's text comes back to be fixed
@@ -110,13 +118,13 @@ def test_page_rejects_oversized_uploads(client):
     from api.routes.pages import MAX_UPLOAD_BYTES
 
     big = b" " * (MAX_UPLOAD_BYTES + 10)
-    response = client.post("/ui/evaluate", files={"profile_file": ("big.json", big, "application/json")})
+    response = page_post(client, files={"profile_file": ("big.json", big, "application/json")})
     assert response.status_code == 422 and "larger than" in response.text
 
 
 def test_page_escapes_hostile_values(client):
     data = variant({"/program/name": "<script>alert(1)</script>", "/peers/1/active_caseload": 25})
-    response = client.post("/ui/evaluate", data={"profile_json": json.dumps(data)})
+    response = page_post(client, data={"profile_json": json.dumps(data)})
     assert response.status_code == 200
     assert "<script>" not in response.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text
 
@@ -133,8 +141,8 @@ def test_logs_never_carry_profile_content(client, capfd):
     marker = "Zanzibar Marker Program"
     data = variant({"/program/name": marker, "/peers/0/title": "Marker Title Xq"})
     client.post("/v1/reports", json=data)
-    client.post("/ui/evaluate", data={"profile_json": json.dumps(data)})
-    client.post("/ui/evaluate", data={"profile_json": json.dumps(data)[:-1]})  # invalid
+    page_post(client, data={"profile_json": json.dumps(data)})
+    page_post(client, data={"profile_json": json.dumps(data)[:-1]})  # invalid
     logs = capfd.readouterr().err
     assert '"report"' in logs or "report" in logs
     assert marker not in logs and "Marker Title Xq" not in logs

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from cli.main import main
-from conftest import BASE_PROFILE, variant
+from conftest import BASE_PROFILE, variant, page_post
 from engine import Profile
 from engine.validation import MAX_PROBLEMS, InvalidDocument, read_profile, validate
 
@@ -190,7 +190,7 @@ def test_api_page_and_cli_say_the_same(client, tmp_path, capsys, name):
     assert api["errors"] == [{"pointer": expected.pointer, "field": expected.field, "detail": expected.detail,
                               "fix": expected.fix, "code": expected.code}]
     assert api["detail"] == f"1 problem in the request: {expected.text()}" and api["error_count"] == 1
-    page = client.post("/ui/evaluate", data={"profile_json": json.dumps(doc)})
+    page = page_post(client, data={"profile_json": json.dumps(doc)})
     assert page.status_code == 422
     shown = html.unescape(page.text)
     assert expected.field in shown and expected.detail in shown and expected.fix in shown
@@ -206,7 +206,7 @@ def test_a_syntax_error_on_the_api_and_the_page(client):
     api = client.post("/v1/evaluations", content=text, headers={"content-type": "application/json"}).json()
     (error,) = api["errors"]
     assert (error["line"], error["column"]) == (2, 26) and error["excerpt"] == ' "program": {"name": "P" "state": "OH"}}'
-    page = client.post("/ui/evaluate", data={"profile_json": text})
+    page = page_post(client, data={"profile_json": text})
     assert page.status_code == 422 and '<pre class="excerpt">' in page.text and "(line 2, column 26)" in page.text
 
 

@@ -1,26 +1,32 @@
 """Evaluation routes, thin: validate, call the engine, record the decision, shape the answer."""
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Body, Depends, Path, Query, Response
-from pydantic import Field
+from fastapi import APIRouter, Body, Depends, HTTPException, Path, Query, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
 
 from api import batch as batching
 from api import compare as comparing
-from api import stored
-from api.bodies import CheckedRoute
+from api import metadata, stored
 from api.deps import Service, get_service
 from api.evaluating import run_nearby
 from api.explain import Explanation, explain
+from api.idempotency import IdempotentRoute
 from api.logs import log
 from api.problems import FieldProblem, ProblemError, responses
 from api.profiles import check_request_profiles
 from api.recording import record, record_async
 from api.responses import model_response
+from decisionlog import LogUnavailable
+from decisionlog import feedback as stored_feedback
+from decisionlog.decisions import LIST_MAX, DecisionFilter, list_decisions
 from engine import Decision, Finding, Profile
+from engine.evaluate import Summary
+from engine.spec import Severity
 
-router = APIRouter(prefix="/v1", tags=["evaluations"], route_class=CheckedRoute)
+router = APIRouter(prefix="/v1", tags=["evaluations"], route_class=IdempotentRoute)
 
 EXAMPLE = {
     "schema_version": "1.0",
@@ -47,12 +53,42 @@ AFTER = {
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
-class EvaluationResult(Decision):
-    recorded: bool = Field(description="The decision is stored in the decision log (`GET /v1/evaluations/{decision_id}`). "
-                           "False when the log is disabled or unavailable; the decision itself is still valid.")
+RECORDED_DOC = ("The decision is stored in the decision log (`GET /v1/evaluations/{decision_id}`). False when the log "
+                "is disabled or unavailable; the decision itself is still valid.")
+
+
+class CallerEcho(batching.Verdicts):
+    external_id: str | None = Field(default=None, description="The `external_id` sent with the request, echoed.")
+    labels: dict[str, str] | None = Field(default=None, description="The labels sent with the request, echoed.")
+
+
+class EvaluationResult(CallerEcho, Decision):
+    recorded: bool = Field(description=RECORDED_DOC)
     explanation: list[Explanation] | None = Field(
         default=None, description="With `explain=true`: every rule on every subject in its scope, with its outcome and why.",
     )
+
+
+class EvaluationBrief(CallerEcho):
+    """A decision without its findings (``view=summary``)."""
+
+    decision_id: str
+    evaluated_at: datetime
+    ruleset_version: str
+    profile_digest: str
+    summary: Summary
+    recorded: bool = Field(description=RECORDED_DOC)
+
+
+class CardFeedback(BaseModel):
+    card: str = Field(description="The card's `uuid`.")
+    outcome: Literal["accepted", "overridden"]
+    outcome_timestamp: str
+    rule_id: str
+    subject: str = Field(description="JSON pointer of the finding's subject ('' for the program).")
+    reason_code: str | None = Field(default=None, description="The override reason's code.")
+    reason: str | None = Field(default=None, description="The override reason in words.")
+    client: str = Field(description="The CDS client that reported it.")
 
 
 class StoredFinding(Finding):
@@ -64,8 +100,13 @@ class StoredFinding(Finding):
 
 class StoredDecision(Decision):
     findings: list[StoredFinding]
-    kind: str = Field(description="Which endpoint produced it: `evaluation`, `batch`, `compare`, `cds` or `report`.")
+    kind: str = Field(description="Which endpoint produced it: `evaluation`, `batch`, `batch-job`, `compare`, `cds` or `report`.")
     logged_at: datetime
+    external_id: str | None = Field(default=None, description="The caller's `external_id`, as sent.")
+    labels: dict[str, str] | None = Field(default=None, description="The caller's labels, as sent.")
+    job_id: str | None = Field(default=None, description="The batch job the decision belongs to.")
+    feedback: list[CardFeedback] = Field(
+        default_factory=list, description="For a CDS decision: what users did with its cards, as CDS clients reported it.")
     profile: dict[str, Any] | None = Field(description="The profile, only when the server stores profiles (off by default).")
     withheld: list[str] = Field(
         description="What this answer does not show because the decision log does not keep it (peer ids and titles, "
@@ -73,24 +114,55 @@ class StoredDecision(Decision):
     )
 
 
+class ListedDecision(BaseModel):
+    decision_id: str
+    evaluated_at: datetime
+    logged_at: datetime
+    ruleset_version: str
+    status: str
+    kind: str
+    external_id: str | None = None
+    labels: dict[str, str] | None = None
+    job_id: str | None = None
+    summary: Summary
+
+
+class DecisionPage(BaseModel):
+    decisions: list[ListedDecision] = Field(description="Newest first.")
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")
+
+
+ExternalIdQuery = Annotated[str | None, Query(description=metadata.EXTERNAL_ID_DOC, min_length=1, max_length=200)]
+LabelQuery = Annotated[list[str], Query(alias="label", description=metadata.LABEL_QUERY_DOC + " " + metadata.LABELS_DOC)]
+ViewQuery = Annotated[batching.View, Query(description=batching.VIEW_DOC)]
+FailOnQuery = Annotated[Severity | None, Query(description=batching.FAIL_ON_DOC)]
+
+
 @router.post(
     "/evaluations",
-    response_model=EvaluationResult,
+    response_model=EvaluationResult | EvaluationBrief,
     summary="Evaluate a program profile",
     description="Checks one program profile against every rule and returns the decision: findings with "
     "evidence, remediation and citations, rules that need more information, and a summary. The decision is "
     "stored in the decision log before the answer is sent (`recorded`). With `explain=true` the answer also lists "
-    "every rule's outcome on every subject — fired, passed, not applicable (and why), needs information (which fields).",
+    "every rule's outcome on every subject — fired, passed, not applicable (and why), needs information (which fields). "
+    "`external_id` and `label` attach the caller's own id and labels (echoed, stored, searchable); `view=summary` answers "
+    "without the findings; `fail_on` adds a pass/fail `verdict` with the `failing_rules`.",
     responses=responses(422),
 )
 async def evaluate(
     profile: Annotated[Profile, Body(openapi_examples={"mixed": {"summary": "A program with several risks", "value": EXAMPLE}})],
     explain_all: Annotated[bool, Query(alias="explain", description="Also return every rule's outcome and why.")] = False,
+    external_id: ExternalIdQuery = None,
+    labels: LabelQuery = [],  # noqa: B006 - FastAPI copies defaults
+    view: ViewQuery = "full",
+    fail_on: FailOnQuery = None,
     service: Service = Depends(get_service),
 ) -> Response:
+    meta = metadata.from_query(external_id, labels)
     check_request_profiles(service.ruleset, profile=(profile, ("body",)))
     decision = await run_nearby(profile, service.evaluator.evaluate, profile)
-    recorded = await record_async(service, [(decision, profile)], "evaluation")
+    recorded = await record_async(service, [(decision, profile)], "evaluation", [meta])
     log.info("evaluated", decision_id=decision.decision_id, ruleset_version=decision.ruleset_version,
              engine=decision.engine, findings=decision.summary.findings,
              needs_information=decision.summary.needs_information, status=decision.summary.status,
@@ -98,8 +170,16 @@ async def evaluate(
     if decision.engine_errors:
         log.error("engine_errors", decision_id=decision.decision_id, count=len(decision.engine_errors),
                   rules=sorted({e.rule_id for e in decision.engine_errors}))
+    echo = {"external_id": meta.external_id, "labels": meta.labels,
+            **batching.verdict(decision, fail_on.value if fail_on else None).model_dump()}
+    if view == "summary":
+        return model_response(EvaluationBrief(
+            decision_id=decision.decision_id, evaluated_at=decision.evaluated_at, ruleset_version=decision.ruleset_version,
+            profile_digest=decision.profile_digest, summary=decision.summary, recorded=recorded, **echo))
     explanation = await run_nearby(profile, explain, service.evaluator, profile, decision) if explain_all else None
-    return model_response(EvaluationResult.model_construct(**decision.__dict__, recorded=recorded, explanation=explanation))
+    unasked = {name for name, value in echo.items() if value is None}  # the answer grows only by what was asked for
+    return model_response(EvaluationResult.model_construct(**decision.__dict__, recorded=recorded, explanation=explanation,
+                                                           **echo), exclude=unasked)
 
 
 @router.post(
@@ -107,31 +187,38 @@ async def evaluate(
     response_model=batching.BatchResult,
     summary="Evaluate many profiles",
     description="Evaluates up to `batch_max_items` profiles (default 1,000) in one request, for grant portals "
-    "and TA providers. Each item is validated on its own: an invalid item gets an `error` (problem details whose "
+    "and TA providers. An item is a profile, or a `BatchItem` carrying the caller's `external_id` and `labels` "
+    "(echoed and stored). Each item is validated on its own: an invalid item gets an `error` (problem details whose "
     "pointers point into that item) and every other item still gets its decision, with its own `decision_id`. "
-    "Results keep the order of `items`; `summary` counts statuses and open findings across the batch. More items "
-    "than allowed: 413, nothing evaluated.",
+    "Results keep the order of `items`; `summary` counts statuses and open findings across the batch. `view=summary` "
+    "leaves the findings out; `fail_on` gives each item a pass/fail `verdict` with its `failing_rules`. More items "
+    "than allowed: 413, nothing evaluated (larger submissions go to `POST /v1/batch-jobs`).",
     responses=responses(413, 422),
 )
 def evaluate_batch(
     body: Annotated[batching.BatchRequest, Body(openapi_examples={"mixed": {
-        "summary": "Two valid profiles and one invalid (fte above 1)",
-        "value": {"items": [EXAMPLE, SMALL, {**SMALL, "peers": [{"title": "Peer Support Specialist", "fte": 2}]}]},
+        "summary": "Two valid profiles (one with the portal's id and labels) and one invalid (fte above 1)",
+        "value": {"items": [{"profile": EXAMPLE, "external_id": "APP-2025-0042", "labels": {"cycle": "2025"}}, SMALL,
+                            {**SMALL, "peers": [{"title": "Peer Support Specialist", "fte": 2}]}]},
     }})],
+    view: ViewQuery = "full",
+    fail_on: FailOnQuery = None,
     service: Service = Depends(get_service),
 ) -> Response:
     limit = service.settings.batch_max_items
     if len(body.items) > limit:
         raise ProblemError(413, "too-many-items", "Too many items",
-                           f"{len(body.items)} items in one batch; at most {limit} are allowed: split the batch",
+                           f"{len(body.items)} items in one batch; at most {limit} are allowed: split the batch, "
+                           "or submit it as a job (POST /v1/batch-jobs)",
                            [FieldProblem(pointer="/items", detail=f"at most {limit} items")])
-    results, pairs = batching.evaluate_items(service.evaluator, body.items)
-    recorded = record(service, pairs, "batch")
-    summary = batching.summarise(results)
+    threshold = fail_on.value if fail_on else None
+    results, pairs, metas = batching.evaluate_items(service.evaluator, body.items, body.labels, threshold)
+    recorded = record(service, pairs, "batch", metas)
+    summary = batching.summarise(results, threshold)
     log.info("evaluated_batch", items=summary.items, ok=summary.ok, invalid=summary.invalid,
              ruleset_version=service.ruleset.version, recorded=recorded, **{f"status_{k}": v for k, v in summary.by_status.items()})
     return model_response(batching.BatchResult(ruleset_version=service.ruleset.version, summary=summary,
-                                               results=results, recorded=recorded))
+                                               results=batching.shaped(results, view), recorded=recorded))
 
 
 @router.post(
@@ -179,5 +266,54 @@ def get_decision(
     service: Service = Depends(get_service),
 ) -> Response:
     found = stored.load(service, decision_id)
-    return model_response(StoredDecision(**found.restored.decision, kind=found.row.kind, logged_at=found.row.logged_at,
-                                         profile=found.profile, withheld=found.restored.withheld))
+    row = found.row
+    cards = []
+    if row.kind == "cds":
+        try:
+            cards = stored_feedback.for_decision(service.decision_log, decision_id)
+        except LogUnavailable:
+            raise HTTPException(503, "the decision log cannot be read right now") from None
+    return model_response(StoredDecision(**found.restored.decision, kind=row.kind, logged_at=row.logged_at,
+                                         profile=found.profile, withheld=found.restored.withheld,
+                                         external_id=row.external_id, labels=row.labels, job_id=row.job_id,
+                                         feedback=cards))
+
+
+@router.get(
+    "/evaluations",
+    response_model=DecisionPage,
+    summary="Search stored decisions",
+    description="Decisions from the decision log, newest first, filtered by the caller's labels and `external_id`, "
+    "status, ruleset version, kind, batch job and time (`since` inclusive, `until` exclusive; ISO 8601). Each entry "
+    "carries the summary; fetch the whole decision by its id. Pages of `limit` (default 50, at most 200); follow "
+    "`next_cursor`. 404 when the decision log is disabled; 503 when it cannot be read.",
+    responses=responses(404, 422, 503),
+)
+def list_evaluations(
+    labels: Annotated[list[str], Query(alias="label", description="Only decisions with this label (`key:value`); "
+                                       "repeat: every one must match.")] = [],  # noqa: B006
+    external_id: Annotated[str | None, Query(min_length=1, max_length=200, description="Only this `external_id`.")] = None,
+    status: Annotated[Literal["needs_attention", "incomplete", "pass"] | None, Query(description="Only this status.")] = None,
+    ruleset_version: Annotated[str | None, Query(max_length=100, description="Only decisions made under this ruleset version.")] = None,
+    kind: Annotated[Literal["evaluation", "batch", "batch-job", "compare", "cds", "report"] | None,
+                    Query(description="Only decisions made by this endpoint.")] = None,
+    job_id: Annotated[str | None, Query(pattern=UUID_PATTERN, description="Only the decisions of this batch job.")] = None,
+    since: Annotated[datetime | None, Query(description="Evaluated at or after (ISO 8601; UTC if no offset).")] = None,
+    until: Annotated[datetime | None, Query(description="Evaluated before (ISO 8601; UTC if no offset).")] = None,
+    limit: Annotated[int, Query(ge=1, le=LIST_MAX, description="Decisions per page.")] = 50,
+    cursor: Annotated[str | None, Query(max_length=500, description="`next_cursor` of the previous page.")] = None,
+    service: Service = Depends(get_service),
+) -> DecisionPage:
+    if service.decision_log is None:
+        raise HTTPException(404, "the decision log is disabled on this server: decisions are not stored")
+    where = DecisionFilter(labels=metadata.label_pairs(labels), external_id=external_id, status=status,
+                           ruleset_version=ruleset_version, kind=kind, job_id=job_id, since=since, until=until)
+    try:
+        with service.decision_log.transaction(write=False) as tx:
+            rows, next_cursor = list_decisions(tx, where, limit, cursor, service.decision_log.cutoff())
+    except ValueError as exc:
+        raise RequestValidationError([{"type": "cursor", "loc": ("query", "cursor"), "msg": str(exc)}]) from None
+    except LogUnavailable as exc:
+        log.warning("decision_log_unavailable", store=service.decision_log.name, operation="list", error=str(exc))
+        raise HTTPException(503, "the decision log cannot be read right now") from None
+    return DecisionPage(decisions=[ListedDecision(**row.__dict__) for row in rows], next_cursor=next_cursor)

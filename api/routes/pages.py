@@ -8,6 +8,10 @@
   — the field by its label, what is wrong, the fix, and for JSON that cannot be read the line
   with the problem marked — keeping what the user typed. The page is rendered before the
   decision is recorded, so a page that fails to render leaves nothing stored.
+* ``GET /ui/decisions/{id}`` — the report of a stored decision, for people: what report links in
+  CDS cards open (a signed link opens it without a sign-in).
+* ``/ui/sign-in``, ``/ui/sign-out`` — when the server has API keys, the page's sign-in: a session
+  cookie instead of a key header (api/session.py); every form post carries a CSRF token.
 
 Evaluation uses the app's loaded service (``app.state.service``). Nothing submitted is stored;
 logs carry ids and counts, never profile content. HTML answers carry a strict
@@ -21,15 +25,16 @@ import json
 from pathlib import Path
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Body, Depends, Query, Request
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request
 from fastapi import Path as PathParam
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import ChoiceLoader, FileSystemLoader
 from starlette.datastructures import UploadFile
 
-from api.bodies import CheckedRoute, validate_off_loop
+from api.bodies import validate_off_loop
 from api.deps import Service, get_service
+from api.idempotency import IdempotentRoute
 from api.logs import log
 from api.problems import Problem, responses
 from engine import Decision, Profile
@@ -43,8 +48,9 @@ from api import stored
 from api.routes.evaluations import UUID_PATTERN
 from engine.validation import InvalidDocument, LoadedProfile, check_rules, read_profile
 from engine.validation import Problem as DocumentProblem
+from api.session import CSRF_FIELD, PageSession, page_session, sessions
 
-router = APIRouter(tags=["reports"], route_class=CheckedRoute)
+router = APIRouter(tags=["reports"], route_class=IdempotentRoute)
 
 HERE = Path(__file__).resolve().parent.parent
 EXAMPLE_FILE = HERE / "examples" / "ui-example.json"
@@ -124,6 +130,10 @@ def stored_report(
     report_format: Annotated[Literal["html", "markdown"], Query(alias="format", description="`html` (default) or `markdown`.")] = "html",
     service: Service = Depends(get_service),
 ) -> Response:
+    return _stored_report(service, decision_id, report_format)
+
+
+def _stored_report(service: Service, decision_id: str, report_format: str) -> Response:
     found = stored.load(service, decision_id, placeholder_ids=True)
     decision = Decision.model_validate(found.restored.decision)
     profile = Profile.model_validate(found.profile) if found.profile else None
@@ -141,7 +151,8 @@ def stored_report(
 # ---------------------------------------------------------------- the page
 
 
-def _render(request: Request, *, profile_text: str, ctx=None, invalid: InvalidDocument | None = None) -> str:
+def _render(request: Request, session: PageSession, *, profile_text: str, ctx=None,
+            invalid: InvalidDocument | None = None) -> str:
     root = request.scope.get("root_path", "")
     values = template_context(ctx) if ctx is not None else {"ctx": None}
     title = ""
@@ -153,31 +164,103 @@ def _render(request: Request, *, profile_text: str, ctx=None, invalid: InvalidDo
         **values, profile_text=profile_text, problems=invalid.problems if invalid else [], problems_title=title,
         action=f"{root}/ui/evaluate", home=f"{root}/ui", docs=f"{root}/docs",
         stores_profiles=request.app.state.service.settings.decision_log_store_profiles,
+        csrf_token=sessions(request).csrf_token(session),
+        sign_out=f"{root}/ui/sign-out" if session.signed_in else None,
     )
 
 
-def _page(request: Request, *, status: int = 200, profile_text: str, ctx=None,
+def _page(request: Request, session: PageSession, *, status: int = 200, profile_text: str, ctx=None,
           invalid: InvalidDocument | None = None) -> HTMLResponse:
-    html = _render(request, profile_text=profile_text, ctx=ctx, invalid=invalid)
-    return HTMLResponse(html, status_code=status, headers=HTML_HEADERS)
+    html = _render(request, session, profile_text=profile_text, ctx=ctx, invalid=invalid)
+    return sessions(request).attach(HTMLResponse(html, status_code=status, headers=HTML_HEADERS), session)
 
 
 @router.get("/ui", response_class=HTMLResponse, include_in_schema=False)
-def ui(request: Request) -> HTMLResponse:
-    return _page(request, profile_text=example_text())
+def ui(request: Request, session: PageSession = Depends(page_session)) -> HTMLResponse:
+    return _page(request, session, profile_text=example_text())
+
+
+@router.get("/ui/decisions/{decision_id}", response_class=HTMLResponse, include_in_schema=False)
+def ui_decision(
+    request: Request,
+    decision_id: Annotated[str, PathParam(pattern=UUID_PATTERN)],
+    link: Annotated[str | None, Query(max_length=500)] = None,
+    service: Service = Depends(get_service),
+) -> Response:
+    """A stored decision's report: with a valid signed link, or for a signed-in (or keyless) browser."""
+    if not (link and sessions(request).link_opens(link, decision_id)):
+        session = page_session(request)
+        if session.signed_in and "read" not in session.scopes:
+            raise HTTPException(403, "this key lacks the 'read' scope")
+    return _stored_report(service, decision_id, "html")
+
+
+def _sign_in_page(request: Request, session: PageSession, next_path: str, problem: str = "", status: int = 200) -> HTMLResponse:
+    keeper = sessions(request)
+    html = _env.get_template("signin.html.j2").render(
+        action=f"{request.scope.get('root_path', '')}/ui/sign-in", csrf_token=keeper.csrf_token(session),
+        next=next_path, problem=problem, hours=round(request.app.state.service.settings.session_hours, 1))
+    return keeper.attach(HTMLResponse(html, status_code=status, headers=HTML_HEADERS), session)
+
+
+def _safe_next(value: object) -> str:
+    """Where to go after signing in: a path on the page, never another site."""
+    text = value if isinstance(value, str) else ""
+    return text if text.startswith("/ui") and not text.startswith("//") and "\\" not in text else "/ui"
+
+
+@router.get("/ui/sign-in", response_class=HTMLResponse, include_in_schema=False)
+def sign_in_form(request: Request, next_path: Annotated[str, Query(alias="next", max_length=500)] = "/ui") -> Response:
+    keeper = sessions(request)
+    session = keeper.current(request)
+    if not keeper.keys_required or session.signed_in:
+        return RedirectResponse(_safe_next(next_path), status_code=303)
+    return _sign_in_page(request, session, _safe_next(next_path))
+
+
+@router.post("/ui/sign-in", response_class=HTMLResponse, include_in_schema=False)
+async def sign_in(request: Request) -> Response:
+    keeper = sessions(request)
+    session = keeper.current(request)
+    form = await request.form(max_files=0, max_fields=4, max_part_size=4096)
+    keeper.check_csrf(request, session, form.get(CSRF_FIELD))
+    next_path = _safe_next(form.get("next"))
+    address = request.client.host if request.client else "unknown"
+    if not keeper.may_try(address):
+        log.info("page_sign_in", ok=False, limited=True)
+        return _sign_in_page(request, session, next_path, "Too many failed sign-ins from here: wait a minute and try again.",
+                             status=429)
+    key = form.get("api_key")
+    signed = keeper.sign_in(key if isinstance(key, str) else "")
+    if signed is None:
+        keeper.failed(address)
+        log.info("page_sign_in", ok=False)
+        return _sign_in_page(request, session, next_path, "That key is not valid here.", status=401)
+    log.info("page_sign_in", ok=True, key_id=signed.key_id)
+    return keeper.attach(RedirectResponse(next_path, status_code=303), signed)
+
+
+@router.post("/ui/sign-out", include_in_schema=False)
+async def sign_out(request: Request) -> Response:
+    keeper = sessions(request)
+    session = keeper.current(request)
+    form = await request.form(max_files=0, max_fields=2, max_part_size=4096)
+    keeper.check_csrf(request, session, form.get(CSRF_FIELD))
+    return keeper.clear(RedirectResponse("/ui", status_code=303))
 
 
 def _unreadable(detail: str, fix: str) -> InvalidDocument:
     return InvalidDocument([DocumentProblem("", "The form", detail, fix, code="unreadable")])
 
 
-async def _submitted(request: Request) -> str | bytes:
+async def _submitted(request: Request, session: PageSession) -> str | bytes:
     """The profile the user sent: the uploaded file (bytes) if one was chosen, else the text box.
-    Raises InvalidDocument (too large, no form)."""
+    Raises InvalidDocument (too large, no form); 403 without this session's CSRF token."""
     try:
         form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_UPLOAD_BYTES)
     except Exception:  # noqa: BLE001 - malformed or oversized multipart bodies
         raise _unreadable("could not be read", f"Send a profile of at most {MAX_UPLOAD_BYTES:,} bytes.") from None
+    sessions(request).check_csrf(request, session, form.get(CSRF_FIELD))
     upload = form.get("profile_file")
     if isinstance(upload, UploadFile) and upload.filename:
         data = await upload.read(MAX_UPLOAD_BYTES + 1)
@@ -200,28 +283,31 @@ def _read(data: str | bytes, ruleset) -> LoadedProfile:
     return loaded
 
 
-def _evaluate_page(request: Request, service: Service, loaded: LoadedProfile) -> tuple[Decision, str]:
+def _evaluate_page(request: Request, session: PageSession, service: Service, loaded: LoadedProfile) -> tuple[Decision, str]:
     """Evaluate, render the page, and only then record the decision: a page that cannot be
     rendered leaves nothing stored."""
     decision = service.evaluator.evaluate(loaded.profile)
     ctx = build(decision, service.ruleset, loaded.profile)
-    html = _render(request, profile_text=json.dumps(loaded.document, indent=2, ensure_ascii=False), ctx=ctx)
+    html = _render(request, session, profile_text=json.dumps(loaded.document, indent=2, ensure_ascii=False), ctx=ctx)
     record(service, [(decision, loaded.profile)], "report")
     return decision, html
 
 
 @router.post("/ui/evaluate", response_class=HTMLResponse, include_in_schema=False)
-async def ui_evaluate(request: Request, service: Service = Depends(get_service)) -> HTMLResponse:
+async def ui_evaluate(request: Request, service: Service = Depends(get_service),
+                      session: PageSession = Depends(page_session)) -> HTMLResponse:
+    if session.signed_in and "evaluate" not in session.scopes:
+        raise HTTPException(403, "this key lacks the 'evaluate' scope")
     data: str | bytes = ""
     try:
-        data = await _submitted(request)
+        data = await _submitted(request, session)
     except InvalidDocument as exc:
         invalid: InvalidDocument | None = exc
     else:
         loaded, invalid = await validate_off_loop(len(data), _read, data, service.ruleset)
     if invalid is not None:
         log.info("report_invalid", via="ui", problems=invalid.total)
-        return _page(request, status=422, profile_text=_shown(data), invalid=invalid)
-    decision, html = await run_in_threadpool(_evaluate_page, request, service, loaded)
+        return _page(request, session, status=422, profile_text=_shown(data), invalid=invalid)
+    decision, html = await run_in_threadpool(_evaluate_page, request, session, service, loaded)
     _log(decision, "ui", "html")
-    return HTMLResponse(html, headers=HTML_HEADERS)
+    return sessions(request).attach(HTMLResponse(html, headers=HTML_HEADERS), session)
