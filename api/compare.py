@@ -1,8 +1,5 @@
-"""What-if: the same program before and after a change, and which findings that change moves.
-
-Findings are matched by ``finding_id`` (rule + subject; a peer is identified by its ``id`` when
-given, else by its position), so give peers ids if the change reorders, adds or removes peers.
-Acknowledged findings count as findings here: acknowledging a risk does not resolve it.
+"""What-if over HTTP: the shapes of ``POST /v1/evaluations:compare``. Which findings a change
+moves is decided in ``engine.comparison`` (the CLI's ``peercheck compare`` uses it too).
 """
 
 from __future__ import annotations
@@ -10,6 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from engine import Decision, Finding, Profile
+from engine.comparison import compare
 from engine.evaluate import Summary
 
 
@@ -43,11 +41,4 @@ def brief(decision: Decision) -> DecisionBrief:
                          profile_digest=decision.profile_digest, summary=decision.summary)
 
 
-def compare(before: Decision, after: Decision) -> tuple[list[Finding], list[Finding], list[Finding]]:
-    """(resolved, remaining, new), each in decision order (severity first)."""
-    before_ids = {f.finding_id for f in before.findings}
-    after_ids = {f.finding_id for f in after.findings}
-    resolved = [f for f in before.findings if f.finding_id not in after_ids]
-    remaining = [f for f in after.findings if f.finding_id in before_ids]
-    new = [f for f in after.findings if f.finding_id not in before_ids]
-    return resolved, remaining, new
+__all__ = ["CompareRequest", "Comparison", "DecisionBrief", "brief", "compare"]

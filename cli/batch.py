@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
+from rich.padding import Padding
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
@@ -23,14 +24,14 @@ from rich.text import Text
 from cli import FAILED, FINDINGS, INVALID, OK
 from cli.evaluate import failing
 from cli import service
-from cli.terminal import SEVERITY_STYLES, console, err_console
+from cli.terminal import SEVERITY_STYLES, STATUS_STYLES, console, err_console
 from engine import Evaluator
-from report.format import SEVERITIES
+from report.format import SEVERITIES, SEVERITY_LABELS, STATUS_LABELS
 from cli.terminal import problem_lines
 from engine.validation import InvalidDocument, Problem, check_rules, read_profile
 
 PROGRESS_MIN = 50
-JSON_SUFFIXES = (".json",)
+DOCUMENT_SUFFIXES = (".json", ".yaml", ".yml")  # one profile per file
 
 
 @dataclass(frozen=True)
@@ -39,25 +40,29 @@ class Item:
     data: bytes
 
 
+def _documents(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in DOCUMENT_SUFFIXES)
+
+
 def count_items(path: Path) -> int:
     if path.is_dir():
-        return sum(1 for p in path.glob("*.json") if p.is_file())
-    if path.suffix.lower() in JSON_SUFFIXES:
+        return len(_documents(path))
+    if path.suffix.lower() in DOCUMENT_SUFFIXES:
         return 1
     with path.open("rb") as handle:
         return sum(1 for line in handle if line.strip())
 
 
 def iter_items(path: Path) -> Iterator[Item]:
-    """A directory: each ``*.json`` file in name order. A ``.json`` file: itself. Any other file:
-    JSON Lines, one profile (or fixture wrapper) per non-blank line."""
+    """A directory: each ``*.json``, ``*.yaml`` or ``*.yml`` file in name order. Such a file: itself.
+    Any other file: JSON Lines, one profile (or fixture wrapper) per non-blank line."""
     if path.is_dir():
-        for p in sorted(q for q in path.glob("*.json") if q.is_file()):
+        for p in _documents(path):
             try:
                 yield Item(p.name, p.read_bytes())
             except OSError:
                 yield Item(p.name, b"")
-    elif path.suffix.lower() in JSON_SUFFIXES:
+    elif path.suffix.lower() in DOCUMENT_SUFFIXES:
         yield Item(path.name, path.read_bytes())
     else:
         with path.open("rb") as handle:
@@ -69,7 +74,9 @@ def iter_items(path: Path) -> Iterator[Item]:
 def evaluate_item(item: Item, evaluator: Evaluator, fail_on: str | None) -> dict[str, Any]:
     """One item's result; never raises."""
     try:
-        loaded = read_profile(item.data)
+        # a file is JSON or YAML by its name; a line of a JSON Lines file is JSON
+        named = item.source.lower().endswith(DOCUMENT_SUFFIXES)
+        loaded = read_profile(item.data, name=item.source if named else "item.json")
         check_rules(loaded, evaluator.ruleset)
         decision = evaluator.evaluate(loaded.profile)
     except InvalidDocument as exc:
@@ -138,35 +145,60 @@ def run_batch(args: Namespace) -> int:
     return FINDINGS if summary["failing"] else OK
 
 
-SHORT = {"critical": "Crit", "high": "High", "medium": "Med", "low": "Low", "info": "Info"}
+STATUS_ORDER = {"needs_attention": 0, "incomplete": 1, "pass": 2}
+WIDE = 120  # columns from which the batch is a table; narrower, one block per item
+
+
+def worst_first(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Evaluated items, the worst first: by status, then by open findings from critical down, then name."""
+    def key(r: dict[str, Any]) -> tuple:
+        s = r["decision"]["summary"]
+        return (STATUS_ORDER[s["status"]], *(-s["by_severity"].get(sev, 0) for sev in SEVERITIES), r["source"])
+    return sorted((r for r in results if r["ok"]), key=key)
 
 
 def print_batch(results: list[dict[str, Any]], summary: dict[str, Any]) -> None:
-    """One row per item (open findings by severity), then each failed item's problems, then
-    the summary line."""
+    """The evaluated items worst first — a table on a wide terminal, one block per item on a narrow
+    one — then each failed item's problems, then the summary line."""
     out = console()
-    table = Table(title="PeerCheck batch", expand=True)
-    table.add_column("Input", overflow="fold", ratio=1)
-    table.add_column("Status", no_wrap=True)
-    for s in SEVERITIES:
-        table.add_column(SHORT[s], justify="right", no_wrap=True)
-    table.add_column("Needs info", justify="right")
-    table.add_column("Decision", no_wrap=True)
+    done = worst_first(results)
+    if out.width >= WIDE:
+        table = Table(title="PeerCheck batch, worst first", expand=True)
+        table.add_column("Input", overflow="fold", ratio=1, min_width=16)
+        table.add_column("Status", no_wrap=True)
+        for sev in SEVERITIES:
+            table.add_column(SEVERITY_LABELS[sev], justify="right", no_wrap=True)
+        table.add_column("Questions", justify="right", no_wrap=True)
+        table.add_column("Decision", no_wrap=True)
+        for r in done:
+            d = r["decision"]
+            s = d["summary"]
+            table.add_row(Text(r["source"]), Text(STATUS_LABELS[s["status"]], style=STATUS_STYLES[s["status"]]),
+                          *[Text(str(s["by_severity"].get(sev, 0)),
+                                 style=SEVERITY_STYLES[sev] if s["by_severity"].get(sev) else "dim") for sev in SEVERITIES],
+                          Text(str(len(d.get("questions", ())))), Text(d["decision_id"]))
+        out.print(table)
+    else:
+        out.print(Text("PeerCheck batch, worst first", style="bold"))
+        for r in done:
+            d = r["decision"]
+            s = d["summary"]
+            counts: list = []
+            for sev in SEVERITIES:
+                n = s["by_severity"].get(sev, 0)
+                if n:
+                    counts += [(f"{SEVERITY_LABELS[sev]} {n}", SEVERITY_STYLES[sev]), " · "]
+            if not counts:
+                counts = ["no open findings · "]
+            questions = len(d.get("questions", ()))
+            out.print()
+            out.print(Text(r["source"], style="bold"), overflow="fold")
+            out.print(Padding(Text.assemble((STATUS_LABELS[s["status"]], STATUS_STYLES[s["status"]]), " · ", *counts,
+                                            f"{questions} question{'s' * (questions != 1)}"), (0, 0, 0, 4)))
+            out.print(Padding(Text(f"decision {d['decision_id']}", style="dim"), (0, 0, 0, 4)))
     failed = [r for r in results if not r["ok"]]
-    for r in results:
-        if not r["ok"]:
-            table.add_row(Text(r["source"]), Text(r["error"], style="bold red"), *[""] * len(SEVERITIES), "",
-                          Text("see below", style="dim"))
-            continue
-        d = r["decision"]
-        s = d["summary"]
-        style = {"needs_attention": "bold red", "incomplete": "yellow", "pass": "green"}[s["status"]]
-        table.add_row(Text(r["source"]), Text(s["status"], style=style),
-                      *[Text(str(s["by_severity"].get(sev, 0)), style=SEVERITY_STYLES[sev] if s["by_severity"].get(sev) else "dim")
-                        for sev in SEVERITIES],
-                      Text(str(s["needs_information"])), Text(d["decision_id"]))
-    out.print(table)
     if failed:
+        out.print()
         out.print(Text(f"Problems ({len(failed)} item(s) not evaluated):", style="bold red"))
         for r in failed:
             listed = len(r["problems"])
@@ -182,4 +214,5 @@ def print_batch(results: list[dict[str, Any]], summary: dict[str, Any]) -> None:
             f"{summary['invalid']} invalid, {summary['failed']} failed")
     if summary["fail_on"]:
         line += f"; {summary['failing']} with an open finding at or above {summary['fail_on']}"
+    out.print()
     out.print(Text(line, style="bold"))

@@ -12,9 +12,12 @@ from cli import FAILED, FINDINGS, INVALID, OK
 from cli import service
 from cli.terminal import console, err_console, print_decision, print_problems
 from engine import Decision
+from engine.validation import InvalidDocument, LoadedProfile, Problem, check_rules
+from engine.validation import read_profile as parse_profile
+from engine.yamltext import lines
 from report import artifact_uri, build, render
 from report.format import failing_rules
-from engine.validation import InvalidDocument, LoadedProfile, Problem, check_rules, read_profile as parse_profile
+
 
 FORMATS = ("table", "json", "markdown", "html", "sarif")
 
@@ -30,7 +33,13 @@ def read_document(path: str) -> bytes:
 
 
 def read_profile(path: str) -> LoadedProfile:
-    return parse_profile(read_document(path))
+    """A JSON or YAML profile file ('-': standard input, JSON or YAML by its first character)."""
+    return load_profile(read_document(path), path)
+
+
+def load_profile(data: bytes, path: str) -> LoadedProfile:
+    """The profile in a file's bytes: JSON or YAML by the file's name, else by its first character."""
+    return parse_profile(data, name=None if path == "-" else path, sniff=True)
 
 
 def failing(decision: Decision, fail_on: str | None) -> bool:
@@ -53,7 +62,8 @@ def run_validate(args: Namespace) -> int:
 def run_evaluate(args: Namespace) -> int:
     err = err_console()
     try:
-        loaded = read_profile(args.profile)
+        data = read_document(args.profile)
+        loaded = load_profile(data, args.profile)
     except InvalidDocument as exc:
         print_problems(err, args.profile, exc)
         return INVALID
@@ -85,8 +95,9 @@ def run_evaluate(args: Namespace) -> int:
             text = json.dumps(body, indent=2, ensure_ascii=False) + "\n"
         else:
             artifact = artifact_uri(args.profile) if args.profile != "-" else None
+            positions = lines(data.decode("utf-8-sig")) if artifact and args.format == "sarif" else None
             text = render(decision, ruleset, args.format, profile=profile, outcomes=outcomes,
-                          artifact=artifact, base_pointer=loaded.base_pointer)
+                          artifact=artifact, base_pointer=loaded.base_pointer, positions=positions)
         if args.output:
             Path(args.output).write_text(text, encoding="utf-8")
         else:

@@ -10,7 +10,7 @@ import sys
 from typing import IO
 
 from rich.console import Console, Group
-from rich.panel import Panel
+from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
@@ -61,90 +61,119 @@ def print_problems(out: Console, source: str, invalid: InvalidDocument, what: st
             out.print(line, soft_wrap=True)
 
 
+TOP_QUESTIONS = 5  # questions shown under "questions to answer" unless --explain
+
+
 def print_decision(out: Console, ctx: ReportContext, explain: bool = False) -> None:
+    """The decision, worst first, one finding per block (readable at 80 columns): the status in
+    plain words and the counts; each severity's findings; the acknowledged risks; the questions that
+    matter most (all of them with ``explain``); with ``explain`` also why each finding matters, the
+    passages it rests on and every rule's outcome."""
     d = ctx.decision
     s = d.summary
     title = ctx.program.name if ctx.program else "program profile"
-    head = Text.assemble(
-        (STATUS_LABELS[s.status], STATUS_STYLES[s.status]), " — ", STATUS_EXPLAINED[s.status], "\n",
-        f"{s.findings} open finding{'s' * (s.findings != 1)}  ·  {s.acknowledged} acknowledged  ·  "
-        f"{s.needs_information} need information  ·  {s.rules_evaluated} rules evaluated\n",
-        *_severity_counts(ctx),
-    )
-    out.print(Panel(head, title=Text.assemble("PeerCheck · ", (title, "bold")), title_align="left"))
+    out.print(Text.assemble(("PeerCheck", "bold"), " · ", (title, "bold")))
+    headline = ctx.summary.headline if ctx.summary else STATUS_EXPLAINED[s.status]
+    out.print(Text.assemble((STATUS_LABELS[s.status], STATUS_STYLES[s.status]), " — ", headline))
+    counts: list = []
+    for severity, n in ctx.chart:
+        counts += [(f"{SEVERITY_LABELS[severity]} {n}", SEVERITY_STYLES[severity] if n else "dim"), " · "]
+    counts += [f"{s.acknowledged} acknowledged · {len(ctx.questions)} question{'s' * (len(ctx.questions) != 1)} to answer"]
+    out.print(Text.assemble(*counts))
 
-    for severity, _ in ctx.chart:
-        views = [v for v in ctx.open if v.finding.severity == severity]
-        if not views:
-            continue
-        out.rule(Text(f"{SEVERITY_LABELS[severity].upper()} ({len(views)})", style=SEVERITY_STYLES[severity]), align="left")
-        for view in views:
-            out.print(_finding_panel(view, explain))
+    for group in ctx.by_severity:
+        out.print()
+        out.rule(Text(f"{group.label.upper()} ({len(group.findings)})", style=SEVERITY_STYLES[group.key]), align="left")
+        for view in group.findings:
+            out.print()
+            out.print(_finding_block(view, explain))
 
     if ctx.acknowledged:
+        out.print()
         out.rule(Text(f"ACKNOWLEDGED ({len(ctx.acknowledged)})", style="bold"), align="left")
-        table = Table(show_lines=True, expand=True)
-        for col in ("Rule", "Severity", "Subject", "Finding", "Reason given"):
-            table.add_column(col)
-        for v in ctx.acknowledged:
-            f = v.finding
-            table.add_row(Text(f.rule_id), Text(SEVERITY_LABELS[f.severity], style=SEVERITY_STYLES[f.severity]),
-                          Text(v.subject), Text(f.title), Text(f.acknowledged or ""))
-        out.print(table)
+        for view in ctx.acknowledged:
+            f = view.finding
+            out.print()
+            out.print(_block(Text(SEVERITY_LABELS[f.severity].upper(), style=SEVERITY_STYLES[f.severity]),
+                             Text(f.title, style="bold"), Text(f"{view.who} · {f.rule_id}", style="dim"), Text(f.message),
+                             [("Reason given", Text(f.acknowledged or ""))]))
 
     if ctx.questions:
-        out.rule(Text(f"NEEDS INFORMATION ({len(ctx.questions)} question{'s' * (len(ctx.questions) != 1)})", style="bold"),
-                 align="left")
-        out.print(Text(f"Absent data is never taken as compliance: {s.needs_information} rule checks could not be "
-                       "judged. These questions would decide them, the most valuable first.", style="dim"))
-        table = Table(expand=True, show_lines=True)
-        table.add_column("Question", ratio=3)
-        table.add_column("Why we ask", ratio=2)
-        for q in ctx.questions:
+        shown = ctx.questions if explain else ctx.questions[:TOP_QUESTIONS]
+        out.print()
+        out.rule(Text(f"QUESTIONS TO ANSWER ({len(ctx.questions)})", style="bold"), align="left")
+        out.print(Text(f"Absent data is never taken as compliance: {s.needs_information} rule check"
+                       f"{'s' * (s.needs_information != 1)} could not be judged. The questions that would decide the "
+                       "most, first:", style="dim"))
+        for number, q in enumerate(shown, 1):
             said = Text(" (you said you don't know)", style="italic") if q.question.dont_know else ""
-            table.add_row(Text.assemble((q.heading, "bold"), said, "\n", q.question.text), Text(q.why))
-        out.print(table)
+            out.print()
+            out.print(_block(Text(f"{number}."), Text.assemble((q.heading, "bold"), said), None, Text(q.question.text),
+                             [("Why we ask", Text(q.why))]))
+        more = len(ctx.questions) - len(shown)
+        if more:
+            out.print()
+            out.print(Text(f"And {more} more question{'s' * (more != 1)}: `peercheck interview FILE` asks them one by "
+                           "one; --explain lists them all.", style="dim"))
 
     if explain and ctx.outcomes:
+        out.print()
         out.rule(Text(f"RULES CHECKED ({len(ctx.outcomes)})", style="bold"), align="left")
-        table = Table(expand=True)
-        for col in ("Rule", "Subject", "Outcome", "Title"):
-            table.add_column(col)
         styles = {"fired": "bold red", "passed": "green", "not_applicable": "dim", "needs_information": "yellow"}
+        wide = out.width >= 110
+        table = Table(box=None, padding=(0, 1), show_header=True, header_style="bold")
+        table.add_column("Rule", no_wrap=True)
+        table.add_column("Outcome", no_wrap=True)
+        table.add_column("Subject", overflow="fold", min_width=12)
+        if wide:
+            table.add_column("Title", overflow="fold", ratio=1)
         for o in ctx.outcomes:
-            table.add_row(Text(o.rule_id), Text(o.subject), Text(humanise(o.outcome), style=styles.get(o.outcome, "")),
-                          Text(o.title))
+            row = [Text(o.rule_id), Text(humanise(o.outcome), style=styles.get(o.outcome, "")), Text(_short(o.subject))]
+            table.add_row(*row, *([Text(o.title)] if wide else []))
         out.print(table)
 
+    out.print()
     out.print(Text(f"ruleset {d.ruleset_version} · decision {d.decision_id} · engine {d.engine}", style="dim"))
 
 
-def _severity_counts(ctx: ReportContext) -> list:
-    parts: list = []
-    for i, (severity, n) in enumerate(ctx.chart):
-        if i:
-            parts.append("  ")
-        parts.append((f"{SEVERITY_LABELS[severity]} {n}", SEVERITY_STYLES[severity] if n else "dim"))
-    return parts
+def _short(subject: str) -> str:
+    return subject.split(" — ", 1)[0]
 
 
-def _finding_panel(view: FindingView, explain: bool) -> Panel:
-    f = view.finding
+def _block(marker: Text, head: Text, meta: Text | None, lead: Text | None,
+           rows: list[tuple[str, Text | Group]]) -> Group:
+    """One block: a marker and a heading that wraps under itself, then indented under it a dim line,
+    a paragraph and labelled rows (a label column that never wraps, a text column that does)."""
+    top = Table.grid(padding=(0, 1))
+    top.add_column(no_wrap=True)
+    top.add_column(overflow="fold")
+    top.add_row(marker, head)
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
-    grid.add_column()
-    grid.add_row("", Text(f.message))
-    grid.add_row("Evidence", Text("\n".join(e.text() for e in view.evidence)))
-    grid.add_row("What to do", Text(f.remediation))
+    grid.add_column(overflow="fold")
+    for label, text in rows:
+        grid.add_row(label, text)
+    parts = [part for part in (meta, lead) if part is not None]
+    return Group(top, Padding(Group(*parts, grid), (0, 0, 0, 4)))
+
+
+def _finding_block(view: FindingView, explain: bool) -> Group:
+    f = view.finding
+    style = SEVERITY_STYLES[f.severity]
+    rows: list[tuple[str, Text | Group]] = [("What to do", Text(f.remediation))]
+    if view.evidence:
+        rows.append(("Evidence", Text("\n".join(e.text() for e in view.evidence))))
     if explain:
-        grid.add_row("Why", Text(f.rationale))
-    sources = [
-        Text.assemble(("“" + c.quote + "”", "italic"), "\n— ", c.title,
-                      f" ({c.year})" if c.year and c.year != "n.d." else "", ", ", c.section)
-        for c in view.citations
-    ]
-    grid.add_row("Source" + ("s" if len(sources) > 1 else ""), Group(*sources))
-    title = Text.assemble((SEVERITY_LABELS[f.severity].upper(), SEVERITY_STYLES[f.severity]), " ", (f.title, "bold"))
-    subtitle = Text(f"{f.rule_id} · {view.subject} · {humanise(f.category)}")
-    border = SEVERITY_STYLES[f.severity].replace("bold ", "").replace("white on ", "")
-    return Panel(grid, title=title, title_align="left", subtitle=subtitle, subtitle_align="right", border_style=border)
+        rows.append(("Why", Text(f.rationale)))
+        passages = [
+            Text.assemble(("“" + c.quote + "”", "italic"), "\n— ", c.title,
+                          f" ({c.year})" if c.year and c.year != "n.d." else "", ", ", c.section)
+            for c in view.citations
+        ]
+        rows.append(("Source" + ("s" if len(passages) > 1 else ""), Group(*passages)))
+    else:
+        refs = [f"{r.title}{f' ({r.year})' if r.year else ''}: {'; '.join(r.sections)}" for r in view.sources]
+        rows.append(("Source" + ("s" if len(view.citations) > 1 else ""), Text("\n".join(refs), style="italic")))
+    meta = Text(f"{view.who} · {humanise(f.category)} · {f.rule_id}", style="dim")
+    return _block(Text.assemble(("❯ ", style), (SEVERITY_LABELS[f.severity].upper(), style)), Text(f.title, style="bold"),
+                  meta, Text(f.message), rows)

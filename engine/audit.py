@@ -32,13 +32,13 @@ from typing import Any, Callable
 
 from engine.catalog import CredentialKind
 from engine.evaluate import (
-    CitationOut, Decision, NeedsInformation, Subject, _finding_id, _peer_label, _pointers, labelled_lists, message_values, state_name,
-    template_names,
+    STATE_NAMES, CitationOut, Decision, NeedsInformation, Subject, _finding_id, _peer_label, _pointers, labelled_lists,
+    message_values, state_name, template_names,
 )
 from engine.jurisdictions import TEMPLATE_NAMES as STATE_TEMPLATE_NAMES
 from engine.jurisdictions import template_values as state_template_values
 from engine.profile import Peer, Profile
-from engine.questions import Ranker
+from engine.questions import Ranker, peer_name
 from engine.ruleset import Ruleset
 
 RECORD_FORMAT = 2  # 1: the decision as returned, JSON (before audit records)
@@ -245,7 +245,7 @@ def restore(record: dict[str, Any], texts: dict[str, Any] | None, profile: Profi
     labels = (texts or {}).get("activity_labels", {})
     state_values = (texts or {}).get("state_values", {})
     state = context.get("state")
-    name_of_state = (texts or {}).get("state_names", {}).get(state, state) if state else NOT_STORED
+    name_of_state = ((texts or {}).get("state_names", {}).get(state) or STATE_NAMES.get(state, state)) if state else NOT_STORED
     notes: set[str] = set()
 
     def subject(peer: int | None) -> Subject:
@@ -275,7 +275,7 @@ def restore(record: dict[str, Any], texts: dict[str, Any] | None, profile: Profi
         if peer is None or profile is not None:
             label = _peer_label(fact, who)
         else:
-            label = f"Peer #{peer + 1}"
+            label = peer_name(peer + 1)
             notes.add("peers")
         evidence = []
         for name in spec["evidence"]:
@@ -369,7 +369,7 @@ def _reason(profile: Profile, rule_id: str, pointer: str) -> str | None:
 
 _NOTES = {
     "peers": "Peer ids and titles: the decision log keeps peers by position only, so a peer is named by its "
-             "place in the profile (Peer #1 is /peers/0).",
+             "place in the profile (Peer 1 is the first peer listed).",
     "finding_ids": "Finding ids of peers that had an id: such an id derives from the peer's id, which is not kept "
                    "(finding_id is null).",
     "values": "Time in recovery and kinds of lived experience: the evidence value is null and messages read "

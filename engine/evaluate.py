@@ -22,11 +22,11 @@ from engine.interpreter import compile_report
 from engine.jurisdictions import TEMPLATE_NAMES as STATE_TEMPLATE_NAMES
 from engine.jurisdictions import template_values
 from engine.language import referenced_fields
-from engine.profile import Profile
-from engine.questions.catalog import QuestionCatalog
+from engine.profile import Labelled, Profile, USState
+from engine.questions.catalog import catalog_for
 from engine.questions.draft import value_at
 from engine.questions.models import OpenQuestion
-from engine.questions.ranking import SEVERITY_WEIGHTS, Ranker
+from engine.questions.ranking import Ranker, peer_name
 from engine.ruleset import LABELLED_LISTS, CompiledRule, Ruleset
 from engine.spec import SEVERITY_RANK, FiveP, Severity
 
@@ -186,7 +186,7 @@ class Evaluator:
         # (rule position, missing fact fields) -> the program's NeedsInformation, when its pointers
         # are memoised: the same immutable value in every decision that needs it. Bounded likewise.
         self._program_needs: dict[tuple[int, tuple[str, ...]], NeedsInformation] = {}
-        self.questions = QuestionCatalog(ruleset, SEVERITY_WEIGHTS)
+        self.questions = catalog_for(ruleset)
         self.ranker = Ranker(self.questions)
         # Fields a rule reads whose absence counts against the program (optional inputs): a finding
         # resting on one is open to an answer. Only rules that have them.
@@ -434,7 +434,8 @@ class _Unknown:
 
 class _Context:
     """Template values — the extras (parameters, labels), else the fact's fields, which are read
-    in place rather than copied: lists read as prose, floats without noise, unknowns as 'unknown'."""
+    in place rather than copied: codes read as their labels ("probation / parole", "Virginia"),
+    lists as prose, floats without noise, unknowns as 'unknown'."""
 
     __slots__ = ("extras", "fact")
 
@@ -445,6 +446,11 @@ class _Context:
         value = self.extras.get(key, _ABSENT)
         if value is _ABSENT:
             value = self.fact.get(key)
+            labels = CODE_LABELS.get(key)
+            if labels is not None and value is not None:
+                if isinstance(value, list):
+                    return prose([labels.get(v, v) for v in value])
+                return labels.get(value, value)
         if value is None:
             return _Unknown()
         if isinstance(value, list):
@@ -452,6 +458,70 @@ class _Context:
         if isinstance(value, float) and value.is_integer():
             return int(value)
         return value
+
+
+def prose(items: list[str]) -> str:
+    """Items as a list in a sentence: commas, or semicolons when an item has a comma of its own."""
+    if not items:
+        return "none"
+    return ("; " if any("," in item for item in items) else ", ").join(items)
+
+
+def in_sentence(label: str) -> str:
+    """A label as it reads inside a sentence: 'Probation / parole' -> 'probation / parole'; names
+    ('Recovery Assessment Scale (RAS)'), acronyms ('BARC-10') and 'Medicaid' keep their capitals."""
+    first, _, rest = label.partition(" ")
+    if not first[:1].isupper() or not (first[1:].islower() or not first[1:]) or first in PROPER_NOUNS or rest[:1].isupper():
+        return label
+    return label[0].lower() + label[1:]
+
+
+PROPER_NOUNS = frozenset({"Medicaid"})
+
+
+def _enum_at(template: str) -> type[Labelled] | None:
+    """The Labelled enum of the profile field at a pointer template (``/peers/{i}/certification``)."""
+    model: Any = Profile
+    annotation: Any = None
+    for segment in template.split("/")[1:]:
+        if segment in ("{i}", "*"):
+            continue
+        if model is None or segment not in getattr(model, "model_fields", {}):
+            return None
+        annotation = model.model_fields[segment].annotation
+        model = None
+        for kind in _flatten(annotation):
+            if isinstance(kind, type) and hasattr(kind, "model_fields"):
+                model = kind
+    found = [kind for kind in _flatten(annotation) if isinstance(kind, type) and issubclass(kind, Labelled)]
+    return found[0] if found else None
+
+
+def _flatten(annotation: Any) -> list[Any]:
+    """The types inside ``X | None``, ``list[X]``, ``Annotated[...]``."""
+    args = getattr(annotation, "__args__", None)
+    if not args:
+        return [annotation]
+    return [inner for arg in args for inner in _flatten(arg)]
+
+
+def _code_labels() -> dict[str, dict[str, str]]:
+    """Fact field -> {code: what people read}, for fact fields that hold a profile field's codes as
+    they are (one source; a text or a list). State names keep their capitals."""
+    out: dict[str, dict[str, str]] = {}
+    for name, field in VOCABULARY.items():
+        if len(field.sources) != 1 or field.type.kind not in ("string", "list"):
+            continue
+        enum = _enum_at(field.sources[0])
+        if enum is USState and name != "state":  # facts about the state (its requirement), not its code
+            continue
+        if enum is not None:
+            out[name] = {m.value: m.label if enum is USState else in_sentence(m.label) for m in enum}
+    return out
+
+
+CODE_LABELS: dict[str, dict[str, str]] = _code_labels()
+STATE_NAMES: dict[str, str] = USState.labels()
 
 
 class _Subjects:
@@ -488,15 +558,37 @@ def message_values(params: dict[str, Any], peer_label: str, state_name: str, sta
     extras.update(state_values)
     for name in labelled:
         if name in fact:
-            extras[f"{name}_labels"] = "; ".join(activity_labels.get(c, c) for c in fact[name]) or "none"
+            extras[f"{name}_labels"] = "; ".join(in_sentence(activity_labels.get(c, c)) for c in fact[name]) or "none"
     return _Context(extras, fact)
 
 
 def state_name(table: Any, state: str) -> str:
-    """The state's name, from the tool kit's row or the researched one; else its code."""
+    """The state's name, from the tool kit's row or the researched one; else the schema's label."""
     row = table.states.get(state)
     researched = table.researched.get(state)
-    return row.name if row else researched.name if researched else state
+    return row.name if row else researched.name if researched else STATE_NAMES.get(state, state)
+
+
+# How ``general_text`` names what only an evaluation knows (other names read as their words).
+GENERAL_WORDS = {"peer_label": "peer", "state_name": "state", "state": "state", "fte": "FTE",
+                 "caseload_per_fte": "caseload per FTE"}
+
+
+def general_text(template: str, params: dict[str, Any]) -> str:
+    """A rule's message or remediation where no profile is at hand (the rule catalog, SARIF's rule
+    descriptions): its parameters filled in, and every value an evaluation would fill in named in
+    brackets — '[peer] carries [active caseload] participants … the 20–30 range'."""
+    out = []
+    for literal, name, spec, conversion in string.Formatter().parse(template):
+        out.append(literal)
+        if name is None:
+            continue
+        if name in params:
+            out.append(format(params[name], spec or ""))
+        else:
+            words = GENERAL_WORDS.get(name) or name.removesuffix("_labels").replace("_", " ")
+            out.append(f"[{words}]")
+    return "".join(out)
 
 
 def template_names(*templates: str) -> set[str]:
@@ -519,10 +611,14 @@ def labelled_lists(*templates: str) -> list[str]:
 
 
 def _peer_label(fact: dict[str, Any], subject: Subject) -> str:
+    """'Peer 2 (Peer Recovery Specialist)', or with the caller's id 'Peer 2 (peer-b, Peer Recovery
+    Specialist)': peers are counted from 1, as people count."""
     if subject.kind != "peer":
         return "the program"
-    name = f"Peer {subject.peer_id}" if subject.peer_id else f"Peer #{subject.peer_index + 1}"
-    return f"{name} ({fact['peer_title']})"
+    number = subject.peer_index + 1
+    if subject.peer_id:
+        return f"Peer {number} ({subject.peer_id}, {fact['peer_title']})"
+    return f"{peer_name(number)} ({fact['peer_title']})"
 
 
 _SINGLE_SOURCE = {n for n, f in VOCABULARY.items() if len(f.sources) == 1 and "*" not in f.sources[0]}

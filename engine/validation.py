@@ -28,8 +28,10 @@ from typing import Any, Iterable
 from pydantic import BaseModel, ValidationError
 
 from engine.fields import Node, Place, field_homes, place, root
-from engine.jsontext import InvalidJSON, TextProblem, escape
+from engine.jsontext import InvalidJSON, TextProblem, decode, escape
 from engine.jsontext import loads as parse_json
+from engine.yamltext import InvalidYAML, looks_like_yaml
+from engine.yamltext import loads as parse_yaml
 from engine.profile import Profile
 from engine.suggest import STATE_ALIASES, closest_codes, closest_names
 
@@ -121,6 +123,29 @@ def read_json(data: str | bytes, what: str = "profile", node: Node | None = None
     raise InvalidDocument([text_problem(p, node or root(Profile)) for p in problems], what=what)
 
 
+def read_document(data: str | bytes, what: str = "profile", node: Node | None = None, *, name: str | None = None,
+                  sniff: bool = False) -> Any:
+    """A JSON or YAML document, read as strictly as ``read_json`` reads JSON (duplicate keys refused in
+    both). YAML when ``name`` (a file name) ends in ``.yaml``/``.yml``; JSON when it ends in ``.json``;
+    otherwise — another name, or ``sniff`` for text without one (standard input, a pasted box) — YAML
+    unless the text starts like JSON (``{`` or ``[``). Without a name or ``sniff``: JSON only.
+    Raises InvalidDocument."""
+    if name is None and not sniff:
+        return read_json(data, what, node)
+    try:
+        text = decode(data) if isinstance(data, (bytes, bytearray, memoryview)) else data
+    except InvalidJSON as exc:
+        problems = exc.problems
+    else:
+        if not looks_like_yaml(text, name):
+            return read_json(text, what, node)
+        try:
+            return parse_yaml(text)
+        except InvalidYAML as exc:
+            problems = exc.problems
+    raise InvalidDocument([text_problem(p, node or root(Profile)) for p in problems], what=what)
+
+
 def profile_from_document(doc: Any, limit: int = MAX_PROBLEMS) -> LoadedProfile:
     """A parsed document — a bare profile, or a fixture holding one under ``"profile"`` — as a
     validated Profile. Raises InvalidDocument (pointers into the whole document)."""
@@ -135,9 +160,12 @@ def profile_from_document(doc: Any, limit: int = MAX_PROBLEMS) -> LoadedProfile:
     return LoadedProfile(validate(inner, Profile, limit=limit, base_pointer=base), base, doc)
 
 
-def read_profile(data: str | bytes, limit: int = MAX_PROBLEMS) -> LoadedProfile:
-    """Text or bytes of a document → a validated profile. Raises InvalidDocument."""
-    return profile_from_document(read_json(data), limit)
+def read_profile(data: str | bytes, limit: int = MAX_PROBLEMS, *, name: str | None = None,
+                 sniff: bool = False) -> LoadedProfile:
+    """Text or bytes of a document → a validated profile. Raises InvalidDocument. JSON, or YAML by
+    ``name`` / ``sniff`` as ``read_document`` says: the one reader for files, uploads and pasted text
+    (the page's upload passes the file's name, its text box ``sniff=True``)."""
+    return profile_from_document(read_document(data, name=name, sniff=sniff), limit)
 
 
 # ---------------------------------------------------------------------------- validating

@@ -26,10 +26,12 @@ FORMATS = ("markdown", "html", "sarif")
 
 def render(decision: Decision, ruleset: Ruleset, fmt: str, *, profile: Profile | None = None,
            outcomes: Sequence[RuleOutcome] | None = None, artifact: str | None = None,
-           base_pointer: str = "") -> str:
-    """The decision as a document in ``fmt`` (one of FORMATS)."""
+           base_pointer: str = "", positions: dict[str, int] | None = None) -> str:
+    """The decision as a document in ``fmt`` (one of FORMATS). For SARIF: ``artifact`` is the profile
+    file's URI, ``base_pointer`` where the profile sits in it, ``positions`` its lines by JSON pointer."""
     if fmt == "sarif":
-        log = render_sarif(decision, ruleset, artifact=artifact, base_pointer=base_pointer, outcomes=outcomes)
+        log = render_sarif(decision, ruleset, artifact=artifact, base_pointer=base_pointer, outcomes=outcomes,
+                           positions=positions)
         return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
     ctx = build(decision, ruleset, profile, outcomes)
     if fmt == "html":

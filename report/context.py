@@ -1,5 +1,7 @@
 """The report's view model: a Decision, its Ruleset and (when known) the Profile, arranged the
-way a reader goes through them.
+way a reader goes through them — the worst first: a summary (status in plain words, counts, the
+critical and high findings one line each, the questions that matter most), then the findings by
+severity, then the same findings by the five Ps.
 
 The Decision does not keep the profile (only its digest), so program context — name, state,
 host agency, peer titles — comes from the Profile when the caller still has it. Rule metadata
@@ -15,9 +17,15 @@ from typing import Sequence
 
 from engine import Decision, Finding, Profile, Ruleset
 from engine.evaluate import CitationOut, NeedsInformation, RuleOutcome, Subject
-from engine.questions import OpenQuestion, heading, why
+from engine.questions import OpenQuestion, heading, peer_name, why
 from engine.spec import FiveP
-from report.format import FIVE_P_LABELS, SEVERITIES, humanise, value_text
+from engine.questions.catalog import catalog_for
+from report.evidence import EvidenceLine, evidence_lines, place
+from report.format import FIVE_P_LABELS, SEVERITIES, SEVERITY_LABELS, humanise, value_text
+
+TOP_FINDINGS = 8  # critical and high findings named in the summary
+TOP_QUESTIONS = 5  # questions named in the summary
+QUESTIONS_SHOWN = 10  # questions in the questions section before "more questions" (collapsed)
 
 
 @dataclass(frozen=True)
@@ -27,18 +35,6 @@ class ProgramView:
     name: str
     state: str
     facts: list[tuple[str, str]]  # (label, value) rows for the summary table
-
-
-@dataclass(frozen=True)
-class EvidenceLine:
-    pointers: list[str]
-    value: str
-    field: str | None  # the fact field, when it is not simply the pointer's last segment
-
-    def text(self) -> str:
-        where = ", ".join(self.pointers) or self.field or "(derived)"
-        suffix = f" ({self.field})" if self.field else ""
-        return f"{where} = {self.value}{suffix}"
 
 
 @dataclass(frozen=True)
@@ -52,11 +48,41 @@ class CitationView:
 
 
 @dataclass(frozen=True)
+class SourceRef:
+    """One cited document and the sections cited from it, for a one-line reference."""
+
+    title: str  # the short title: the document's title before its subtitle
+    year: str | None
+    sections: list[str]
+
+
+def short_title(title: str) -> str:
+    """'Peer Support Services in Justice and Public Safety Settings: A Planning and Implementation Tool
+    Kit' -> 'Peer Support Services in Justice and Public Safety Settings' (the report lists the full
+    titles once, under Sources)."""
+    for mark in (": ", " — "):
+        if mark in title:
+            return title.split(mark, 1)[0]
+    return title
+
+
+@dataclass(frozen=True)
 class FindingView:
     finding: Finding
-    subject: str
+    subject: str  # 'Program', 'Peer 2 (p2) — Peer Recovery Specialist'
     evidence: list[EvidenceLine]
     citations: list[CitationView]
+    who: str = ""  # the subject, short: 'Program', 'Peer 2 (p2)'
+
+    @property
+    def sources(self) -> list[SourceRef]:
+        """The citations by document: 'Tool kit (2023): Caseload Size; Probation Opioid Response Initiative'."""
+        by_title: dict[str, SourceRef] = {}
+        for c in self.citations:
+            ref = by_title.setdefault(c.title, SourceRef(short_title(c.title), c.year if c.year != "n.d." else None, []))
+            if c.section not in ref.sections:
+                ref.sections.append(c.section)
+        return list(by_title.values())
 
     @property
     def anchor(self) -> str:
@@ -86,7 +112,7 @@ class OutcomeView:
     title: str
     subject: str
     outcome: str
-    missing: list[str]
+    missing: list[str]  # the unanswered fields, in words
 
 
 @dataclass(frozen=True)
@@ -96,11 +122,24 @@ class Group:
     findings: list[FindingView]
 
 
+@dataclass(frozen=True)
+class SummaryView:
+    """What a reader needs from the first screen (or page): the status in plain words, the counts,
+    the critical and high findings one line each, the questions that matter most."""
+
+    status: str  # needs_attention | incomplete | pass
+    headline: str  # what the status rests on, in plain words (follows the status label: "Needs attention — …")
+    top: list[FindingView]  # open critical and high findings, worst first (at most TOP_FINDINGS)
+    more_top: int  # open critical and high findings beyond those
+    questions: list[QuestionView]  # the questions that matter most (at most TOP_QUESTIONS)
+    questions_total: int
+
+
 @dataclass
 class ReportContext:
     decision: Decision
     program: ProgramView | None
-    open: list[FindingView]
+    open: list[FindingView]  # open findings, worst first
     acknowledged: list[FindingView]
     by_five_p: list[Group]
     by_category: list[Group]
@@ -109,13 +148,24 @@ class ReportContext:
     questions: list[QuestionView] = field(default_factory=list)  # most valuable first
     outcomes: list[OutcomeView] = field(default_factory=list)
     rules_total: int = 0
+    by_severity: list[Group] = field(default_factory=list)  # open findings, critical first; empty groups left out
+    summary: SummaryView | None = None
+    sources: list[CitationView] = field(default_factory=list)  # each cited document once (section left empty)
+
+    @property
+    def questions_shown(self) -> list[QuestionView]:
+        return self.questions[:QUESTIONS_SHOWN]
+
+    @property
+    def questions_more(self) -> list[QuestionView]:
+        return self.questions[QUESTIONS_SHOWN:]
 
 
 def build(decision: Decision, ruleset: Ruleset, profile: Profile | None = None,
           outcomes: Sequence[RuleOutcome] | None = None) -> ReportContext:
     """Arrange a decision for reading. ``outcomes`` (from ``Evaluator.outcomes``) adds the
     'rules checked' appendix that ``--explain`` asks for."""
-    views = [_finding_view(f, ruleset, profile) for f in decision.findings]
+    views = [_finding_view(f, ruleset, profile) for f in decision.findings]  # the decision's order: worst first
     open_views = [v for v in views if v.finding.acknowledged is None]
     acknowledged = [v for v in views if v.finding.acknowledged is not None]
     by_five_p = [
@@ -130,10 +180,14 @@ def build(decision: Decision, ruleset: Ruleset, profile: Profile | None = None,
         needs.append(NeedsView(item, subject_label(item.subject, profile),
                                rule.spec.category if rule else None, rule.spec.five_p.value if rule else None))
     titles = {r.id: r.spec.title for r in ruleset.rules}
+    catalog = catalog_for(ruleset)
     outcome_views = [
-        OutcomeView(o.rule_id, titles.get(o.rule_id, o.rule_id), subject_label(o.subject, profile), o.outcome, o.missing)
+        OutcomeView(o.rule_id, titles.get(o.rule_id, o.rule_id), subject_label(o.subject, profile), o.outcome,
+                    [place(p, catalog, o.subject.peer_index, profile) for p in o.missing])
         for o in outcomes or ()
     ]
+    by_severity = [Group(s, SEVERITY_LABELS[s], [v for v in open_views if v.finding.severity == s]) for s in SEVERITIES]
+    questions = [QuestionView(q, heading(q), why(q)) for q in decision.questions]
     return ReportContext(
         decision=decision,
         program=program_view(profile, ruleset) if profile is not None else None,
@@ -143,25 +197,66 @@ def build(decision: Decision, ruleset: Ruleset, profile: Profile | None = None,
         by_category=by_category,
         needs=needs,
         chart=[(s, decision.summary.by_severity.get(s, 0)) for s in SEVERITIES],
-        questions=[QuestionView(q, heading(q), why(q)) for q in decision.questions],
+        questions=questions,
         outcomes=outcome_views,
         rules_total=len(ruleset.rules),
+        by_severity=[g for g in by_severity if g.findings],
+        summary=_summary(decision, open_views, questions),
+        sources=_sources(views, ruleset),
     )
+
+
+def _sources(views: list[FindingView], ruleset: Ruleset) -> list[CitationView]:
+    """Each document the findings cite, once, in the ruleset's order of sources."""
+    cited = {c.source for v in views for c in v.citations}
+    return [CitationView(title=info.title, publisher=info.publisher, year=info.year if info.year != "n.d." else None,
+                         section="", quote="", source=key)
+            for key, info in ruleset.sources.info.items() if key in cited]
+
+
+def _summary(decision: Decision, open_views: list[FindingView], questions: list[QuestionView]) -> SummaryView:
+    s = decision.summary
+    worst = [v for v in open_views if v.finding.severity in ("critical", "high")]
+    counted = [f"{n} {sev}" for sev, n in s.by_severity.items() if n]
+    findings = f"{s.findings} open finding{'s' * (s.findings != 1)} ({_and(counted)})" if s.findings else ""
+    asked = len(questions)
+    if s.status == "needs_attention":
+        urgent = _and([f"{n} {sev}" for sev in ("critical", "high") if (n := s.by_severity.get(sev, 0))])
+        count = s.by_severity.get("critical", 0) + s.by_severity.get("high", 0)
+        lead = (f"{findings}. Start with the {urgent} finding{'s' * (count != 1)}." if count
+                else f"{findings}. None is critical or high; start with the medium ones.")
+    else:
+        lead = "No open finding of medium severity or above" + (f" ({_and(counted)} open)" if counted else "")
+        lead += (f", but not every rule could be judged: {asked} question{'s' * (asked != 1)} would decide the rest."
+                 if s.status == "incomplete" else ", and every rule could be judged.")
+    if s.acknowledged:
+        lead += f" The program has acknowledged {s.acknowledged} risk{'s' * (s.acknowledged != 1)}, with its reasons."
+    if asked and s.status == "needs_attention":
+        lead += f" {asked} question{'s are' if asked != 1 else ' is'} still open."
+    return SummaryView(status=s.status, headline=_cap(lead), top=worst[:TOP_FINDINGS], more_top=max(0, len(worst) - TOP_FINDINGS),
+                       questions=questions[:TOP_QUESTIONS], questions_total=asked)
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1] if items else ""
 
 
 def program_view(profile: Profile, ruleset: Ruleset) -> ProgramView:
     program = profile.program
-    row = ruleset.states.states.get(program.state.value)
-    state = f"{row.name} ({program.state.value})" if row else program.state.value
+    state = f"{program.state.label} ({program.state.value})"
 
     def listed(values) -> str:
-        return ", ".join(humanise(getattr(v, "value", str(v))) for v in values) if values else "none"
+        return ("; " if any("," in v.label for v in values) else ", ").join(v.label for v in values) if values else "none"
 
     fte = [p.fte for p in profile.peers]
     facts = [
         ("State", state),
-        ("Host agency", humanise(program.host_agency.value) if program.host_agency else "unknown"),
-        ("Intercepts", ", ".join(str(i) for i in program.intercepts) if program.intercepts is not None else "unknown"),
+        ("Host agency", program.host_agency.label if program.host_agency else "unknown"),
+        ("Sequential Intercept Model points", ", ".join(str(i) for i in program.intercepts) if program.intercepts is not None else "unknown"),
         ("Referral pathways", listed(program.referral_pathways) if program.referral_pathways is not None else "unknown"),
         ("Funding", listed(program.funding) if program.funding is not None else "unknown"),
         ("Peer positions", str(len(profile.peers))),
@@ -172,11 +267,12 @@ def program_view(profile: Profile, ruleset: Ruleset) -> ProgramView:
 
 
 def subject_label(subject: Subject, profile: Profile | None) -> str:
-    """'Program', or 'Peer p1 — Peer Recovery Specialist' (the title only when the profile is known)."""
+    """'Program', or 'Peer 2 (p2) — Peer Recovery Specialist': peers counted from 1, the caller's id in
+    brackets, the title only when the profile is known."""
     if subject.kind == "program":
         return "Program"
     index = subject.peer_index or 0
-    name = f"Peer {subject.peer_id}" if subject.peer_id else f"Peer #{index + 1}"
+    name = peer_name(index + 1, subject.peer_id)
     if profile is not None and index < len(profile.peers):
         return f"{name} — {profile.peers[index].title}"
     return name
@@ -186,23 +282,10 @@ def _finding_view(finding: Finding, ruleset: Ruleset, profile: Profile | None) -
     return FindingView(
         finding=finding,
         subject=subject_label(finding.subject, profile),
-        evidence=_evidence(finding),
+        evidence=evidence_lines(finding, ruleset, profile),
         citations=[_citation(c, ruleset) for c in finding.citations],
+        who=subject_label(finding.subject, None),
     )
-
-
-def _evidence(finding: Finding) -> list[EvidenceLine]:
-    """Evidence as 'pointer = value'; the fact field is named only when it is derived (its name
-    does not end with the pointer's last segment), and repeated lines are dropped."""
-    lines: list[EvidenceLine] = []
-    seen: set[str] = set()
-    for item in finding.evidence:
-        direct = len(item.pointers) == 1 and item.field.endswith(item.pointers[0].rsplit("/", 1)[-1])
-        line = EvidenceLine(list(item.pointers), value_text(item.value), None if direct else item.field)
-        if line.text() not in seen:
-            seen.add(line.text())
-            lines.append(line)
-    return lines
 
 
 def _citation(citation: CitationOut, ruleset: Ruleset) -> CitationView:

@@ -30,40 +30,58 @@ def code(text: str) -> str:
 
 
 def render_markdown(ctx: ReportContext) -> str:
+    """The report, worst first: summary, findings by severity, the five Ps, acknowledged risks, the
+    questions to answer, sources. Headings never skip a level."""
     d = ctx.decision
+    s = d.summary
     out: list[str] = []
     name = ctx.program.name if ctx.program else "program profile"
     out += [f"# PeerCheck report: {md(name)}", ""]
-    out += [f"**Status: {STATUS_LABELS[d.summary.status]}** — {STATUS_EXPLAINED[d.summary.status]}", ""]
+    headline = ctx.summary.headline if ctx.summary else STATUS_EXPLAINED[s.status]
+    out += [f"**{STATUS_LABELS[s.status]}** — {md(headline)}", ""]
 
     rows = list(ctx.program.facts) if ctx.program else []
     rows.append(("Evaluated", d.evaluated_at.strftime("%Y-%m-%d %H:%M UTC")))
     out += ["| Program | |", "|---|---|"] + [f"| {md(k)} | {md(v)} |" for k, v in rows] + [""]
 
-    out += ["## Open findings by severity", ""]
-    out += ["| " + " | ".join(SEVERITY_LABELS[s] for s, _ in ctx.chart) + " |",
-            "|" + "---:|" * len(ctx.chart),
-            "| " + " | ".join(str(n) for _, n in ctx.chart) + " |", ""]
-    s = d.summary
-    out += [f"Open findings: **{s.findings}** · acknowledged: **{s.acknowledged}** · "
-            f"needs information: **{s.needs_information}** · rules evaluated: **{s.rules_evaluated}**", ""]
+    out += ["## Summary", ""]
+    out += ["| " + " | ".join(SEVERITY_LABELS[sev] for sev, _ in ctx.chart) + " | Acknowledged | Questions to answer |",
+            "|" + "---:|" * (len(ctx.chart) + 2),
+            "| " + " | ".join(str(n) for _, n in ctx.chart) + f" | {s.acknowledged} | {len(ctx.questions)} |", ""]
+    sm = ctx.summary
+    out += ["### Critical and high findings", ""]
+    if sm and sm.top:
+        out += [f"{i}. **{SEVERITY_LABELS[v.finding.severity]}** — {md(v.finding.title)} — {md(v.who)}"
+                for i, v in enumerate(sm.top, 1)]
+        if sm.more_top:
+            out += ["", f"And {sm.more_top} more under *Findings, worst first*."]
+    else:
+        out += ["None: no open finding is critical or high."]
+    out += ["", "### The questions that matter most", ""]
+    if sm and sm.questions:
+        out += [f"{i}. **{md(q.heading)}**: {md(q.question.text)} — decides {md(q.why)}" for i, q in enumerate(sm.questions, 1)]
+        if sm.questions_total > len(sm.questions):
+            out += ["", f"{sm.questions_total - len(sm.questions)} more under *Questions to answer*."]
+    else:
+        out += ["None: every rule could be judged."]
+    out.append("")
 
-    out += ["## Findings by the five Ps", ""]
-    if not ctx.by_five_p:
+    out += ["## Findings, worst first", ""]
+    if not ctx.by_severity:
         out += ["No open findings.", ""]
-    for group in ctx.by_five_p:
+    for group in ctx.by_severity:
         out += [f"### {md(group.label)} ({len(group.findings)})", ""]
         for view in group.findings:
             out += _finding(view)
 
-    out += ["## Findings by category", ""]
-    if ctx.by_category:
-        out += ["| Category | Severity | Rule | Finding | Subject |", "|---|---|---|---|---|"]
-        for group in ctx.by_category:
-            for v in group.findings:
-                f = v.finding
-                out.append(f"| {md(group.label)} | {SEVERITY_LABELS[f.severity]} | {code(f.rule_id)} | "
-                           f"{md(f.title)} | {md(v.subject)} |")
+    out += ["## The same findings by the five Ps", ""]
+    if ctx.by_five_p:
+        out += ["| Step | Severity | Finding | About |", "|---|---|---|---|"]
+        for group in ctx.by_five_p:
+            for i, v in enumerate(group.findings):
+                step = f"{md(group.label)} ({len(group.findings)})" if i == 0 else ""
+                out.append(f"| {step} | {SEVERITY_LABELS[v.finding.severity]} | {md(v.finding.title)} | "
+                           f"{md(v.who)} |")
         out.append("")
     else:
         out += ["No open findings.", ""]
@@ -72,29 +90,37 @@ def render_markdown(ctx: ReportContext) -> str:
     if ctx.acknowledged:
         for v in ctx.acknowledged:
             f = v.finding
-            out += [f"- **{md(f.title)}** ({code(f.rule_id)}, {SEVERITY_LABELS[f.severity].lower()}, {md(v.subject)})  ",
+            out += [f"- **{md(f.title)}** ({SEVERITY_LABELS[f.severity].lower()}, {md(v.who)}, {code(f.rule_id)})  ",
                     f"  {md(f.message)}  ",
                     f"  *Reason given:* {md(f.acknowledged)}"]
         out.append("")
     else:
         out += ["None.", ""]
 
-    out += ["## Needs information", ""]
+    out += ["## Questions to answer", ""]
     if ctx.questions:
-        out += [f"Absent data is never taken as compliance: {s.needs_information} rule checks could not be judged. "
-                "These questions would decide them, the most valuable first.", "",
-                "| Question | About | Why we ask |", "|---|---|---|"]
+        out += [f"Absent data is never taken as compliance: {s.needs_information} rule check"
+                f"{'s' * (s.needs_information != 1)} could not be judged. {len(ctx.questions)} question"
+                f"{'s' * (len(ctx.questions) != 1)} would decide {'them' if s.needs_information != 1 else 'it'}, "
+                "the most valuable first.",
+                "", "| About | Question | Why we ask |", "|---|---|---|"]
         for q in ctx.questions:
             said = " *(you said you don't know)*" if q.question.dont_know else ""
-            out.append(f"| {md(q.question.text)}{said} | {md(q.heading)} | {md(q.why)} |")
+            out.append(f"| {md(q.heading)} | {md(q.question.text)}{said} | {md(q.why)} |")
         out.append("")
     else:
         out += ["None: every rule could be judged.", ""]
 
+    if ctx.sources:
+        out += ["## Sources", ""]
+        out += [f"- *{md(c.title)}*" + (f". {md(c.publisher)}" if c.publisher else "") + (f", {md(c.year)}" if c.year else "") + "."
+                for c in ctx.sources]
+        out.append("")
+
     if ctx.outcomes:
         out += ["## Rules checked", "", "| Rule | Title | Subject | Outcome |", "|---|---|---|---|"]
         for o in ctx.outcomes:
-            extra = f" ({', '.join(code(p) for p in o.missing)})" if o.missing else ""
+            extra = f": {md(', '.join(o.missing))}" if o.missing else ""
             out.append(f"| {code(o.rule_id)} | {md(o.title)} | {md(o.subject)} | {humanise(o.outcome)}{extra} |")
         out.append("")
 
@@ -106,12 +132,12 @@ def render_markdown(ctx: ReportContext) -> str:
 
 def _finding(view: FindingView) -> list[str]:
     f = view.finding
-    lines = [f"#### {SEVERITY_LABELS[f.severity]}: {md(f.title)} ({code(f.rule_id)})", "",
-             f"*{md(view.subject)} · {md(humanise(f.category))} · {FIVE_P_LABELS[f.five_p]} · basis: {md(f.basis)}*", "",
-             md(f.message), "", "**Evidence**", ""]
-    lines += [f"- {', '.join(code(p) for p in e.pointers) or md(e.field)} = {md(e.value)}"
-              + (f" ({md(e.field)})" if e.field and e.pointers else "") for e in view.evidence]
-    lines += ["", f"**What to do:** {md(f.remediation)}", "", f"**Why:** {md(f.rationale)}", "", "**Sources**", ""]
+    lines = [f"#### {SEVERITY_LABELS[f.severity]}: {md(f.title)}", "",
+             f"*{md(view.subject)} · {md(humanise(f.category))} · {FIVE_P_LABELS[f.five_p]} · {code(f.rule_id)}*", "",
+             md(f.message), "", f"**What to do:** {md(f.remediation)}", ""]
+    if view.evidence:
+        lines += ["**Evidence:** " + " · ".join(f"{md(e.label)}: **{md(e.value)}**" for e in view.evidence), ""]
+    lines += [f"**Why it matters:** {md(f.rationale)}", ""]
     for c in view.citations:
         lines += [f"> {md(c.quote)}", ">",
                   f"> — *{md(c.title)}*" + (f" ({md(c.year)})" if c.year and c.year != "n.d." else "")

@@ -14,9 +14,12 @@ Mapping:
   severe of them, all of them are in ``properties.waiting``, and its location is the field to fill
   in — so the open questions never outnumber, or drown, the findings. With ``outcomes``, passed and
   not-applicable rules are added as kinds ``pass`` / ``notApplicable``.
-* locations: the profile file (when known) as the physical artifact, the subject as a logical
-  location, and JSON pointers (relative to the file) in ``properties``. The profile is JSON
-  without a position map, so there is no line ``region``.
+* locations: the profile file (when known) as the physical artifact, with a ``region`` whose
+  ``startLine`` is the line of the field the result is about (a finding: its first evidence field
+  in the file; a question: the field to fill in, or the object it belongs in when the field is not
+  in the file yet) when the caller gives the file's ``positions`` (``engine.yamltext.lines``, for
+  JSON and YAML files alike); the subject as a logical location; JSON pointers (relative to the
+  file) in ``properties``.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from typing import Any, Sequence
 from urllib.parse import quote
 
 from engine import Decision, Ruleset
-from engine.evaluate import RuleOutcome, Subject
+from engine.evaluate import RuleOutcome, Subject, general_text
 from engine.questions import heading, why
+from engine.yamltext import line_of
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -53,14 +57,16 @@ def artifact_uri(path: str | Path) -> str:
 
 
 def render_sarif(decision: Decision, ruleset: Ruleset, *, artifact: str | None = None, base_pointer: str = "",
-                 outcomes: Sequence[RuleOutcome] | None = None) -> dict[str, Any]:
+                 outcomes: Sequence[RuleOutcome] | None = None, positions: dict[str, int] | None = None) -> dict[str, Any]:
     """The SARIF log as a dict (``json.dumps`` it). ``artifact`` is the profile file's URI;
-    ``base_pointer`` is where the profile sits in that file (``/profile`` in a fixture wrapper)."""
+    ``base_pointer`` is where the profile sits in that file (``/profile`` in a fixture wrapper);
+    ``positions`` maps the file's JSON pointers to lines (``engine.yamltext.lines``), for regions."""
     index = {rule.id: i for i, rule in enumerate(ruleset.rules)}
     results: list[dict[str, Any]] = []
     for f in decision.findings:
+        evidence = [base_pointer + p for e in f.evidence for p in e.pointers]
         result = _result(f.rule_id, index, "fail", LEVELS[f.severity], f.message, f.subject, artifact, base_pointer,
-                         [base_pointer + p for e in f.evidence for p in e.pointers])
+                         evidence, _line(positions, _placed(f, ruleset, base_pointer), base_pointer + f.subject.pointer))
         result["partialFingerprints"] = {"peercheckFindingId/v1": f.finding_id}
         result["properties"] = {
             "severity": f.severity, "category": f.category, "five_p": f.five_p, "basis": f.basis,
@@ -77,7 +83,7 @@ def render_sarif(decision: Decision, ruleset: Ruleset, *, artifact: str | None =
         subject = (Subject(kind="program", pointer="") if q.peer is None
                    else Subject(kind="peer", pointer=f"/peers/{q.peer - 1}", peer_index=q.peer - 1, peer_id=q.peer_id))
         result = _result(q.waiting[0].rule_id, index, "open", "none", text, subject, artifact, base_pointer,
-                         [base_pointer + q.pointer])
+                         [base_pointer + q.pointer], _line(positions, [base_pointer + q.pointer], base_pointer))
         result["locations"][0]["properties"]["jsonPointer"] = base_pointer + q.pointer
         result["properties"] = {
             "question_id": q.question_id, "pointer": base_pointer + q.pointer, "dont_know": q.dont_know,
@@ -90,7 +96,8 @@ def render_sarif(decision: Decision, ruleset: Ruleset, *, artifact: str | None =
             verb = "Passed" if o.outcome == "passed" else "Not applicable"
             title = rule.spec.title if rule else o.rule_id
             results.append(_result(o.rule_id, index, OUTCOME_KINDS[o.outcome], "none", f"{verb}: {title}.",
-                                   o.subject, artifact, base_pointer, []))
+                                   o.subject, artifact, base_pointer, [],
+                                   _line(positions, [], base_pointer + o.subject.pointer)))
 
     run: dict[str, Any] = {
         "tool": {"driver": {
@@ -121,18 +128,38 @@ def _descriptor(rule) -> dict[str, Any]:
         "id": spec.id,
         "shortDescription": {"text": spec.title},
         "fullDescription": {"text": spec.rationale},
-        "help": {"text": spec.remediation},
+        "help": {"text": general_text(spec.remediation, rule.params)},
         "defaultConfiguration": {"level": LEVELS[spec.severity]},
         "properties": {
-            "severity": spec.severity.value, "category": spec.category, "five_p": spec.five_p.value,
-            "scope": spec.scope, "basis": spec.basis, "confidence": spec.confidence,
+            "severity": spec.severity.value, "severity_class": spec.severity_class.value, "category": spec.category,
+            "five_p": spec.five_p.value, "scope": spec.scope, "basis": spec.basis, "confidence": spec.confidence,
             "tags": list(dict.fromkeys([spec.category, spec.five_p.value])),
         },
     }
 
 
+def _placed(finding, ruleset: Ruleset, base_pointer: str) -> list[str]:
+    """The evidence pointers to place a finding by: those of the fields its condition reads before
+    those that only decide whether the rule applies (a caseload finding sits on the caseload, not
+    on the duties that make the caseload rule apply)."""
+    rule = ruleset.rule(finding.rule_id)
+    applies = set(rule.applies_required) if rule is not None else set()
+    ordered = sorted(finding.evidence, key=lambda e: e.field in applies)
+    return [base_pointer + p for e in ordered for p in e.pointers]
+
+
+def _line(positions: dict[str, int] | None, pointers: list[str], fallback: str) -> int | None:
+    """The line of the first pointer present in the file, else of the fallback (or its nearest ancestor)."""
+    if not positions:
+        return None
+    for pointer in pointers:
+        if pointer in positions:
+            return positions[pointer]
+    return line_of(positions, pointers[0] if pointers else fallback)
+
+
 def _result(rule_id: str, index: dict[str, int], kind: str, level: str, text: str, subject: Subject,
-            artifact: str | None, base_pointer: str, pointers: list[str]) -> dict[str, Any]:
+            artifact: str | None, base_pointer: str, pointers: list[str], line: int | None = None) -> dict[str, Any]:
     pointer = base_pointer + subject.pointer
     logical: dict[str, Any] = {"kind": "object"}
     if subject.kind == "peer":
@@ -147,6 +174,8 @@ def _result(rule_id: str, index: dict[str, int], kind: str, level: str, text: st
     }
     if artifact is not None:
         location["physicalLocation"] = {"artifactLocation": {"uri": artifact, "index": 0}}
+        if line is not None:
+            location["physicalLocation"]["region"] = {"startLine": line}
     result: dict[str, Any] = {"ruleId": rule_id, "kind": kind, "level": level, "message": {"text": text},
                               "locations": [location]}
     if rule_id in index:

@@ -32,6 +32,9 @@ ALLOWED = {
     "location": {"id", "physicalLocation", "logicalLocations", "message", "annotations", "relationships", "properties"},
     "logicalLocation": {"name", "index", "fullyQualifiedName", "decoratedName", "parentIndex", "kind", "properties"},
     "artifactLocation": {"uri", "uriBaseId", "index", "description", "properties"},
+    "physicalLocation": {"address", "artifactLocation", "region", "contextRegion", "properties"},
+    "region": {"startLine", "startColumn", "endLine", "endColumn", "charOffset", "charLength", "byteOffset",
+               "byteLength", "snippet", "message", "sourceLanguage", "properties"},
     "suppression": {"guid", "kind", "status", "justification", "location", "properties"},
 }
 LEVELS = {"none", "note", "warning", "error"}
@@ -84,8 +87,13 @@ def assert_sarif_shape(log: dict) -> None:
                 for logical in location.get("logicalLocations", []):
                     _keys(logical, "logicalLocation")
                 if "physicalLocation" in location:
+                    _keys(location["physicalLocation"], "physicalLocation")
                     artifact = location["physicalLocation"]["artifactLocation"]
                     _keys(artifact, "artifactLocation")
+                    region = location["physicalLocation"].get("region")
+                    if region is not None:
+                        _keys(region, "region")
+                        assert isinstance(region["startLine"], int) and region["startLine"] >= 1
                     assert re.match(r"^[^\s]+$", artifact["uri"]), "artifact uri must be a URI reference"
                 pointer = location.get("properties", {}).get("jsonPointer")
                 assert pointer is None or pointer == "" or pointer.startswith("/")

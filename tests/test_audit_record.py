@@ -111,7 +111,7 @@ def test_planted_markers_reach_no_stored_row_answer_or_log(make_client, tmp_path
             if item["field"] in ("months_in_recovery", "lived_experience", "lived_experience_count", "peer_title"):
                 assert item["value"] is None, (finding["rule_id"], item)
     cert = next(f for f in stored["findings"] if f["rule_id"] == CERT_RULE[state])
-    assert cert["message"].startswith("Peer #1 reports (not stored) months in recovery")
+    assert cert["message"].startswith("Peer 1 reports (not stored) months in recovery")
     original = next(f for f in answer["findings"] if f["rule_id"] == CERT_RULE[state])
     assert cert["message"].split("recovery", 1)[1] == original["message"].split("recovery", 1)[1]  # the rest alike
     acknowledged = [f for f in stored["findings"] if f["acknowledged"]]

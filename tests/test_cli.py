@@ -64,18 +64,69 @@ def test_table(capsys, risky_file, expected):
     assert "HIGH (" in out and "ACKNOWLEDGED (1)" in out
     for finding in expected.findings:
         assert finding.title in out
-    assert "Evidence" in out and "/peers/1/active_caseload = 25" in out
+    assert "Evidence" in out and "Active caseload: 25" in out and "/peers/1/active_caseload" not in out
     assert "What to do" in out
     caseload = next(f for f in expected.findings if f.rule_id == "PC-CASELOAD-002")
-    assert caseload.citations[0].quote[:50] in out
+    assert caseload.citations[0].quote[:50] not in out  # passages with --explain; the source by document and section
+    assert caseload.citations[0].section in out
     assert ACK in out
     assert f"ruleset {expected.ruleset_version}" in out
 
 
-def test_table_explain(capsys, risky_file):
+def test_table_explain(capsys, risky_file, expected):
     code, out, _ = run(capsys, "evaluate", risky_file, "--explain")
     assert code == 0
     assert "RULES CHECKED" in out and "Not applicable" in out and "Why" in out
+    caseload = next(f for f in expected.findings if f.rule_id == "PC-CASELOAD-002")
+    assert caseload.citations[0].quote[:50] in out
+
+
+def _words(text: str) -> str:
+    """The text's words in order, table borders left out (a wrapped cell reads as one run)."""
+    return " ".join(text.translate(str.maketrans("", "", "│┃")).split())
+
+
+def test_table_reads_at_80_columns_worst_first(capsys, monkeypatch, ruleset):
+    """One finding per block, nothing cut or squeezed to nothing: every line fits, every title and
+    message is there in full (wrapped), the worst first; only the top questions."""
+    from report.context import build
+
+    monkeypatch.setenv("COLUMNS", "80")
+    path = sorted((FIXTURES / "programs").glob("*.json"))[0]  # many open questions
+    code, out, _ = run(capsys, "evaluate", path)
+    assert code == 0
+    lines = out.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    assert "…" not in out and not any(line.strip() in ("│", "┃") for line in lines)
+    evaluator = Evaluator(ruleset, make_engine("interpreter", ruleset))
+    profile = Profile.model_validate(json.loads(path.read_text())["profile"])
+    ctx = build(evaluator.evaluate(profile), ruleset, profile)
+    flat = _words(out)
+    for view in ctx.open:
+        assert _words(view.finding.title) in flat and _words(view.finding.message) in flat
+    assert len(ctx.questions) > 5
+    shown = [q for q in ctx.questions if f"{q.heading}" in flat]
+    assert 1 <= len(shown) <= 6 and _words(ctx.questions[0].question.text) in flat  # the top ones, not a dump
+    assert f"And {len(ctx.questions) - 5} more questions" in flat
+
+
+def test_many_findings_at_80_columns(capsys, monkeypatch, tmp_path, ruleset):
+    from many_findings import many_findings_profile
+
+    monkeypatch.setenv("COLUMNS", "80")
+    evaluator = Evaluator(ruleset, make_engine("interpreter", ruleset))
+    data = many_findings_profile(evaluator)
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(data))
+    code, out, _ = run(capsys, "evaluate", path)
+    lines = out.splitlines()
+    assert code == 0 and max(len(line) for line in lines) <= 80
+    decision = evaluator.evaluate(Profile.model_validate(data))
+    order = [out.index(f"{label} (") for label in ("CRITICAL", "HIGH", "MEDIUM", "LOW")]
+    assert order == sorted(order)
+    flat = _words(out)
+    positions = [flat.index(_words(f.title)) for f in decision.findings]
+    assert positions == sorted(positions)  # in the decision's order: worst first
 
 
 def test_json(capsys, risky_file, expected):
@@ -94,7 +145,7 @@ def test_markdown(capsys, risky_file, expected):
     code, out, _ = run(capsys, "evaluate", risky_file, "--format", "markdown")
     assert code == 0
     assert out.startswith("# PeerCheck report: Risky County \\[bold\\]Peer\\[/bold\\] Program")
-    assert "## Findings by the five Ps" in out and "## Acknowledged risks" in out
+    assert "## Findings, worst first" in out and "## The same findings by the five Ps" in out and "## Acknowledged risks" in out
     assert "Ruleset version" in out
 
 
@@ -344,3 +395,110 @@ def test_console_script_is_installed():
         pytest.skip("the peercheck console script is not installed: run `make install`")
     result = subprocess.run([script, "--help"], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0 and "evaluate" in result.stdout
+
+
+@pytest.mark.parametrize("argv", [["batch", FIXTURES / "programs"], ["rules"]])
+def test_batch_and_rules_read_at_80_columns(capsys, monkeypatch, argv):
+    """No column squeezed to nothing, no cell cut short: every line fits in 80 columns, every name is whole."""
+    monkeypatch.setenv("COLUMNS", "80")
+    code, out, _ = run(capsys, *argv)
+    assert code in (0, 1)
+    assert max(len(line) for line in out.splitlines()) <= 80 and "…" not in out
+    flat = _words(out)
+    if argv[0] == "batch":
+        for path in (FIXTURES / "programs").glob("*.json"):
+            assert path.name in flat
+        first = flat.index("Needs attention")
+        assert first < flat.index("Incomplete")  # worst first
+    else:
+        from engine import load_ruleset
+
+        for rule in load_ruleset().rules:
+            assert rule.id in out and _words(rule.spec.title) in flat
+
+
+# ---------------------------------------------------------------- YAML profiles, SARIF regions
+
+YAML_PROFILE = """\
+# A profile in YAML: comments are allowed.
+schema_version: 1.2            # unquoted, read as the version text
+program:
+  name: Risky County Peer Program
+  state: NY
+  referral_pathways: [voluntary, court_ordered]
+peers:
+  - id: peer-a
+    title: Peer Recovery Specialist
+    fte: 1.0
+    active_caseload: 24
+  - id: peer-b
+    title: Peer Recovery Specialist
+    fte: 0.5
+    active_caseload: 25        # 50 per full-time peer
+    duties: [peer_support_group, employment_search]
+"""
+
+
+def test_a_yaml_profile_is_read_like_json(capsys, tmp_path):
+    import yaml
+
+    path = tmp_path / "profile.yaml"
+    path.write_text(YAML_PROFILE)
+    twin = tmp_path / "profile.json"
+    twin.write_text(json.dumps(yaml.safe_load(YAML_PROFILE) | {"schema_version": "1.2"}))
+    code, out, _ = run(capsys, "evaluate", path, "--format", "json")
+    _, out_json, _ = run(capsys, "evaluate", twin, "--format", "json")
+    assert code == 0
+    a, b = json.loads(out), json.loads(out_json)
+    assert a["findings"] == b["findings"] and a["profile_digest"] == b["profile_digest"]
+    assert any(f["rule_id"] == "PC-CASELOAD-002" for f in a["findings"])
+    assert run(capsys, "validate", path)[0] == 0
+    stdin_yaml = subprocess.run([sys.executable, "-m", "cli.main", "validate", "-"], input=YAML_PROFILE,
+                                capture_output=True, text=True, timeout=120)
+    assert stdin_yaml.returncode == 0, stdin_yaml.stderr
+
+
+@pytest.mark.parametrize("content,expected", [
+    ("program:\n  name: A\n  name: B\n", "names “name” twice"),
+    ("a: &x 1\nb: *x\n", "anchor"),
+    ("program: [1, 2\n", "not valid YAML"),
+    ("peers:\n  - fte: 012\n", "012"),
+    ("a: 1\n---\nb: 2\n", "more than one YAML document"),
+])
+def test_broken_yaml_exits_2_with_the_line(capsys, tmp_path, content, expected):
+    path = tmp_path / "broken.yml"
+    path.write_text(content)
+    code, out, err = run(capsys, "evaluate", path)
+    assert code == 2 and out == "" and expected in err
+
+
+def test_batch_reads_yaml_files(capsys, tmp_path):
+    (tmp_path / "a.yaml").write_text(YAML_PROFILE)
+    (tmp_path / "b.json").write_text(json.dumps(BASE_PROFILE))
+    code, out, _ = run(capsys, "batch", tmp_path, "--format", "json")
+    body = json.loads(out)
+    assert [item["source"] for item in body["items"]] == ["a.yaml", "b.json"] and body["summary"]["evaluated"] == 2
+
+
+@pytest.mark.parametrize("suffix", ["json", "yaml"])
+def test_sarif_regions_point_at_the_lines_of_the_file(capsys, tmp_path, monkeypatch, suffix):
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / f"profile.{suffix}"
+    if suffix == "json":
+        import yaml
+
+        path.write_text(json.dumps(yaml.safe_load(YAML_PROFILE) | {"schema_version": "1.2"}, indent="\t"))
+    else:
+        path.write_text(YAML_PROFILE)
+    text = path.read_text().splitlines()
+    code, out, _ = run(capsys, "evaluate", path.name, "--format", "sarif")
+    log = json.loads(out)
+    assert_sarif_shape(log)
+    results = log["runs"][0]["results"]
+    caseload = next(r for r in results if r["ruleId"] == "PC-CASELOAD-002")
+    line = caseload["locations"][0]["physicalLocation"]["region"]["startLine"]
+    assert "active_caseload" in text[line - 1] and "25" in text[line - 1]
+    voluntary = next(r for r in results if r["ruleId"] == "PC-VOLUNTARY-001")
+    assert "referral_pathways" in text[voluntary["locations"][0]["physicalLocation"]["region"]["startLine"] - 1]
+    for result in results:  # every result, questions included, is placed in the file
+        assert 1 <= result["locations"][0]["physicalLocation"]["region"]["startLine"] <= len(text)

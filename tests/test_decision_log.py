@@ -36,9 +36,10 @@ def without_personal_data(answer: dict, profile: dict) -> dict:
         subject = finding["subject"]
         if subject["kind"] == "peer":
             peer = profile["peers"][subject["peer_index"]]
-            named = f"Peer {peer['id']}" if peer.get("id") else f"Peer #{subject['peer_index'] + 1}"
+            number = subject["peer_index"] + 1
+            named = f"Peer {number} ({peer['id']}, {peer['title']})" if peer.get("id") else f"Peer {number} ({peer['title']})"
             for part in ("message", "remediation"):
-                finding[part] = finding[part].replace(f"{named} ({peer['title']})", f"Peer #{subject['peer_index'] + 1}")
+                finding[part] = finding[part].replace(named, f"Peer {number}")
             if peer.get("id"):
                 finding["finding_id"] = None
             subject["peer_id"] = None

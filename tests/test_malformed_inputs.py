@@ -163,7 +163,7 @@ def test_cli_unexpected_failures_exit_3_without_a_traceback(capsys, tmp_path, mo
     def broken(*args, **kwargs):
         raise RuntimeError("secret profile content")
 
-    monkeypatch.setattr(cli.evaluate, "read_profile", broken)
+    monkeypatch.setattr(cli.evaluate, "load_profile", broken)  # what every command reads a profile file with
     path = tmp_path / "p.json"
     path.write_text(PROFILE)
     assert main(["evaluate", str(path)]) == 3

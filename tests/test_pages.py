@@ -90,7 +90,7 @@ def test_page_evaluates_the_pasted_profile(client, example):
     assert response.status_code == 200
     html = response.text
     assert "Caseload per full-time peer well above the tool kit" in html
-    assert "Reason given:" in html and "Needs information" in html
+    assert "Reason given:" in html and "Questions to answer" in html
     assert "Edit the profile and evaluate again" in html  # the form stays, folded
 
 

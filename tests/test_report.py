@@ -60,27 +60,84 @@ def test_html_report_content(risky, ruleset):
             assert escape(citation.quote) in html
             assert escape(citation.section) in html
             assert escape(citation.title) in html
-        for item in finding.evidence:
-            for pointer in item.pointers:
-                assert pointer in html
+    # evidence in words, never JSON pointers or fact fields
+    findings = _section(html, "findings")
+    assert "/peers/" not in findings and "/program/" not in findings and "bills_medicaid" not in findings
+    assert "Active caseload: <strong>25</strong>" in findings
     assert escape(ACK_REASON) in html
     # needs information as questions in plain words, with why we ask — never as JSON pointers
     assert decision.questions
     for q in decision.questions:
         assert escape(q.text) in html and escape(heading(q)) in html
         assert escape(q.waiting[0].title) in html
-    needs = html[html.index('id="needs-information"'):html.index("</section>", html.index('id="needs-information"'))]
+    needs = _section(html, "needs-information")
     assert "/peers/" not in needs and "PC-" not in needs
     # footer: ruleset version and decision id
     footer = html[html.index('<footer class="report-foot">'):]
     assert decision.decision_id in footer and decision.ruleset_version in footer
-    # both groupings, the chart, the print stylesheet; nothing executable or external
-    assert 'id="by-five-p"' in html and 'id="by-category"' in html
+    # the summary first, then the findings worst first, then the five Ps; the chart, the print
+    # stylesheet; nothing executable or external
+    order = [html.index(f'id="{section}"') for section in ("summary", "findings", "by-five-p", "needs-information")]
+    assert order == sorted(order)
     assert "Plan (" in html or "Produce policies (" in html
     assert "<svg" in html and "Open findings by severity" in html
     assert "@media print" in html
     assert "<script" not in html.lower()
     assert not re.search(r'(src|href)="(https?:)?//', html)
+
+
+def _section(html: str, section_id: str) -> str:
+    start = html.index(f'id="{section_id}"')
+    return html[start:html.index("</section>", start)]
+
+
+def _headings(html: str) -> list[tuple[int, str]]:
+    from html.parser import HTMLParser
+
+    found: list[tuple[int, str]] = []
+
+    class Headings(HTMLParser):
+        def handle_starttag(self, tag, attrs):
+            if len(tag) == 2 and tag[0] == "h" and tag[1].isdigit():
+                found.append((int(tag[1]), ""))
+
+    Headings().feed(html)
+    return found
+
+
+def assert_no_skipped_heading_levels(levels: list[int]) -> None:
+    assert levels and levels[0] == 1, levels[:3]
+    for before, after in zip(levels, levels[1:]):
+        assert after <= before + 1, f"h{before} followed by h{after}"
+
+
+def test_html_headings_never_skip_a_level(risky, ruleset, interpreter):
+    profile, decision = risky
+    for outcomes in (None, interpreter.outcomes(profile)):
+        html = render(decision, ruleset, "html", profile=profile, outcomes=outcomes)
+        assert_no_skipped_heading_levels([level for level, _ in _headings(html)])
+
+
+def test_markdown_headings_never_skip_a_level(risky, ruleset):
+    profile, decision = risky
+    md = render(decision, ruleset, "markdown", profile=profile)
+    assert_no_skipped_heading_levels([len(line.split(" ", 1)[0]) for line in md.splitlines() if re.match(r"#+ ", line)])
+
+
+def test_findings_worst_first_with_a_summary_on_top(risky, ruleset):
+    profile, decision = risky
+    ctx = build(decision, ruleset, profile)
+    severities = [v.finding.severity for g in ctx.by_severity for v in g.findings]
+    assert severities == sorted(severities, key=["critical", "high", "medium", "low", "info"].index)
+    assert [v.finding.finding_id for g in ctx.by_severity for v in g.findings] == [v.finding.finding_id for v in ctx.open]
+    top = ctx.summary.top
+    assert top and all(v.finding.severity in ("critical", "high") for v in top)
+    assert ctx.summary.questions == ctx.questions[: len(ctx.summary.questions)]
+    html = render_html(ctx)
+    summary = _section(html, "summary")
+    for view in top:
+        assert f'href="#{view.anchor}"' in summary and escape(view.finding.title) in summary
+    assert escape(ctx.questions[0].question.text) in summary
 
 
 def test_open_findings_are_grouped_by_five_p_and_category(risky, ruleset):
@@ -108,13 +165,13 @@ def test_markdown_report_content(risky, ruleset):
     profile, decision = risky
     md = render(decision, ruleset, "markdown", profile=profile)
     assert md.startswith("# PeerCheck report: ")
-    for heading in ("## Findings by the five Ps", "## Findings by category", "## Acknowledged risks",
-                    "## Needs information"):
-        assert heading in md
+    headings = ["## Summary", "## Findings, worst first", "## The same findings by the five Ps", "## Acknowledged risks",
+                "## Questions to answer"]
+    assert [md.index(h) for h in headings] == sorted(md.index(h) for h in headings)
     assert decision.decision_id in md and decision.ruleset_version in md
     assert "*Reason given:*" in md
     caseload = next(f for f in decision.findings if f.rule_id == "PC-CASELOAD-002")
-    assert "`/peers/1/active_caseload` = 25" in md
+    assert "Active caseload: **25**" in md and "/peers/1/active_caseload" not in md
     assert caseload.citations[0].quote[:40] in md.replace("\\", "")
 
 
@@ -148,7 +205,8 @@ def test_report_without_the_profile(risky, ruleset):
     _, decision = risky
     html = render(decision, ruleset, "html")
     assert "Program profile" in html and decision.decision_id in html
-    assert "Peer peer-b" in html
+    assert "Peer 2 (peer-b)" in html and "Peer peer-b" not in html
+    assert "/peers/" not in _section(html, "findings")
 
 
 def test_explain_adds_the_rules_checked(risky, ruleset, interpreter):

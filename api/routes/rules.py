@@ -4,8 +4,8 @@ from pydantic import BaseModel, Field
 from api.bodies import CheckedRoute
 from api.deps import Service, get_service
 from api.problems import Problem
-from engine.evaluate import CitationOut
-from engine.spec import FiveP, Severity
+from engine.evaluate import CitationOut, general_text
+from engine.spec import FiveP, Severity, SeverityClass
 
 router = APIRouter(prefix="/v1", tags=["rules"], route_class=CheckedRoute)
 
@@ -14,6 +14,10 @@ class RuleOut(BaseModel):
     id: str
     title: str
     severity: Severity
+    severity_class: SeverityClass = Field(
+        description="The severity policy's class that sets the severity: what the sources say and what the risk does "
+        "(`unlawful` and `federal_condition`: critical; `must`, `well_beyond`: high; `should`, `contradiction`, "
+        "`definition`: medium; `consider`, `practice`: low; `verify`: info).")
     category: str
     five_p: FiveP
     scope: str
@@ -22,8 +26,9 @@ class RuleOut(BaseModel):
     parameters: dict[str, object] = Field(description="Thresholds in force, by name.")
     applies_when: dict | None
     condition: dict = Field(description="The condition, parameters substituted (durable_rules JSON syntax).")
-    message: str
-    remediation: str
+    message: str = Field(description="The message a finding gives, in general words: parameters filled in, and what an "
+                         "evaluation fills in from the profile named in brackets (`[peer]`, `[active caseload]`).")
+    remediation: str = Field(description="What to do, in the same general words.")
     rationale: str
     citations: list[CitationOut]
 
@@ -37,10 +42,11 @@ class RuleList(BaseModel):
 def _out(service: Service, rule) -> RuleOut:
     spec = rule.spec
     return RuleOut(
-        id=spec.id, title=spec.title, severity=spec.severity, category=spec.category, five_p=spec.five_p,
+        id=spec.id, title=spec.title, severity=spec.severity, severity_class=spec.severity_class,
+        category=spec.category, five_p=spec.five_p,
         scope=spec.scope, basis=spec.basis, confidence=spec.confidence, parameters=rule.params,
-        applies_when=rule.applies_when, condition=rule.condition, message=spec.message,
-        remediation=spec.remediation, rationale=spec.rationale,
+        applies_when=rule.applies_when, condition=rule.condition, message=general_text(spec.message, rule.params),
+        remediation=general_text(spec.remediation, rule.params), rationale=spec.rationale,
         citations=[CitationOut(**c.model_dump(), title=service.ruleset.sources.info[c.source].title) for c in spec.citations],
     )
 

@@ -26,10 +26,10 @@ from engine.questions.models import (
     Questionnaire,
     WaitingRule,
 )
-from engine.questions.ranking import SEVERITY_WEIGHTS, Ranker, heading, why
+from engine.questions.ranking import SEVERITY_WEIGHTS, Ranker, heading, peer_name, why
 
 __all__ = [
     "AnswerSpec", "Draft", "DraftProblem", "Interview", "NextQuestion", "NextQuestions", "OpenQuestion", "Progress",
     "QuestionCatalog", "QuestionDef", "Questionnaire", "Ranker", "SEVERITY_WEIGHTS", "WaitingRule", "heading",
-    "read_draft", "why",
+    "peer_name", "read_draft", "why",
 ]

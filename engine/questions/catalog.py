@@ -83,6 +83,20 @@ def dont_know_problems(dont_know: list[str] | None, ruleset: Ruleset) -> list[tu
     return problems
 
 
+_CATALOGS: dict[int, tuple[Ruleset, "QuestionCatalog"]] = {}  # id(ruleset) -> catalog: a handful per process
+
+
+def catalog_for(ruleset: Ruleset) -> "QuestionCatalog":
+    """The question catalog of ``ruleset``, made once: for readers that have a ruleset but no
+    evaluator (a report names the fields of its evidence by their labels)."""
+    found = _CATALOGS.get(id(ruleset))
+    if found is None or found[0] is not ruleset:
+        from engine.questions.ranking import SEVERITY_WEIGHTS  # ranking imports this module
+
+        found = _CATALOGS[id(ruleset)] = (ruleset, QuestionCatalog(ruleset, SEVERITY_WEIGHTS))
+    return found[1]
+
+
 class QuestionCatalog:
     """Every question for one ruleset, and the way from a JSON pointer back to its question."""
 

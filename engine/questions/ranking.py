@@ -197,11 +197,17 @@ def _most_severe_pair(pair: tuple[WaitingRule, Any]) -> tuple[int, str]:
     return SEVERITY_RANK[pair[0].severity], pair[0].rule_id
 
 
+def peer_name(number: int, peer_id: str | None = None) -> str:
+    """How a peer is named to people: 'Peer 2', counted from 1; the caller's own id for the peer
+    follows in brackets ('Peer 2 (peer-b)')."""
+    return f"Peer {number}" + (f" ({peer_id})" if peer_id else "")
+
+
 def heading(question: OpenQuestion) -> str:
     """How a question is named to people: 'Peer 2 › Active caseload', 'Supervision › How often supervision
     happens'. Peers are counted from 1; the caller's own id for the peer follows in brackets."""
     if question.peer is not None:
-        who = f"Peer {question.peer}" + (f" ({question.peer_id})" if question.peer_id else "")
+        who = peer_name(question.peer, question.peer_id)
     else:
         who = {"program": "Program", "peers": "Peers", "supervision": "Supervision", "policies": "Policies",
                "hiring": "Hiring"}[question.section]

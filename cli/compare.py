@@ -1,0 +1,94 @@
+"""``peercheck compare BEFORE AFTER``: what a change to a program does — the findings it resolves,
+the ones it adds and the ones that remain, worst first (the API's ``POST /v1/evaluations:compare``).
+
+Both files may be JSON or YAML, bare profiles or fixture files. ``--fail-on S`` exits 1 when the
+change adds an open finding at or above ``S``: a check that a change makes nothing worse.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from argparse import Namespace
+
+from rich.padding import Padding
+from rich.text import Text
+
+from cli import FAILED, FINDINGS, INVALID, OK
+from cli import service
+from cli.evaluate import read_profile
+from cli.terminal import SEVERITY_STYLES, STATUS_STYLES, console, err_console, print_problems
+from engine import Decision, Finding
+from engine.comparison import compare
+from engine.questions import peer_name
+from engine.validation import InvalidDocument, check_rules
+from report.format import SEVERITY_LABELS, STATUS_LABELS, at_least
+
+
+def run_compare(args: Namespace) -> int:
+    err = err_console()
+    loaded = {}
+    for role, path in (("before", args.before), ("after", args.after)):
+        try:
+            loaded[role] = read_profile(path)
+        except InvalidDocument as exc:
+            print_problems(err, path, exc)
+            return INVALID
+    evaluator = service.evaluator_or_report(args.engine, err)
+    if evaluator is None:
+        return FAILED
+    for role, path in (("before", args.before), ("after", args.after)):
+        try:
+            check_rules(loaded[role], evaluator.ruleset)
+        except InvalidDocument as exc:
+            print_problems(err, path, exc)
+            return INVALID
+    before = evaluator.evaluate(loaded["before"].profile)
+    after = evaluator.evaluate(loaded["after"].profile)
+    resolved, remaining, new = compare(before, after)
+    if args.format == "json":
+        body = {"before": _brief(before), "after": _brief(after),
+                **{name: [f.model_dump(mode="json") for f in found]
+                   for name, found in (("resolved", resolved), ("remaining", remaining), ("new", new))}}
+        sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+    else:
+        print_comparison(args.before, args.after, before, after, resolved, remaining, new)
+    worse = at_least(args.fail_on)
+    return FINDINGS if any(f.severity in worse and f.acknowledged is None for f in new) else OK
+
+
+def _brief(decision: Decision) -> dict:
+    return {"decision_id": decision.decision_id, "ruleset_version": decision.ruleset_version,
+            "profile_digest": decision.profile_digest, "summary": decision.summary.model_dump(mode="json")}
+
+
+def _who(finding: Finding) -> str:
+    subject = finding.subject
+    return "Program" if subject.kind == "program" else peer_name((subject.peer_index or 0) + 1, subject.peer_id)
+
+
+def print_comparison(before_name: str, after_name: str, before: Decision, after: Decision,
+                     resolved: list[Finding], remaining: list[Finding], new: list[Finding]) -> None:
+    out = console()
+    out.print(Text.assemble(("PeerCheck · what the change does", "bold")))
+    for label, name, decision in (("Before", before_name, before), ("After", after_name, after)):
+        s = decision.summary
+        counts = ", ".join(f"{n} {sev}" for sev, n in s.by_severity.items() if n) or "none open"
+        out.print(Text.assemble(f"{label:<7}", (STATUS_LABELS[s.status], STATUS_STYLES[s.status]),
+                                f" — {s.findings} open finding{'s' * (s.findings != 1)} ({counts}), "
+                                f"{len(decision.questions)} question{'s' * (len(decision.questions) != 1)} to answer  ",
+                                (name, "dim")), overflow="fold")
+    for title, found, style in (("NEW", new, "bold red"), ("RESOLVED", resolved, "bold green"),
+                                ("REMAINING", remaining, "bold")):
+        out.print()
+        out.rule(Text(f"{title} ({len(found)})", style=style), align="left")
+        if not found:
+            out.print(Text("None.", style="dim"))
+        for f in found:
+            line = Text.assemble(("❯ ", SEVERITY_STYLES[f.severity]), (f"{SEVERITY_LABELS[f.severity].upper():<9}", SEVERITY_STYLES[f.severity]),
+                                 (f.title, "bold"), (f" — {_who(f)}", "dim"))
+            out.print(line)
+            if title == "NEW":
+                out.print(Padding(Text(f.message), (0, 0, 0, 4)))
+    out.print()
+    out.print(Text(f"decisions {before.decision_id} → {after.decision_id} · ruleset {after.ruleset_version}", style="dim"))
