@@ -139,7 +139,7 @@ async def ui_step(request: Request, service: Service = Depends(get_service),
         if not add_peer(doc):
             notice = f"The form lists at most {MAX_FORM_PEERS} peers: for a larger program, upload a profile file."
         target, seen = "peers", frozenset()
-    state = read_state(doc, service.evaluator.questions)
+    state = read_state(doc, service.evaluator.questions, list(state.problems))  # what was left out, still said
     if action == "back":
         target, seen = order[max(0, order.index(step) - 1)], frozenset()
     elif action.startswith("goto:") and action[5:] in order:
