@@ -198,6 +198,23 @@ def test_an_answer_that_does_not_fit_comes_back_on_its_step_tied_to_its_field(cl
     assert 'aria-invalid="true"' in field and "f-peers-0-active_caseload-error" in field
     assert 'value="about twenty"' in field  # what was typed, kept
     assert state(text) == state(page)  # nothing saved from the refused post
+    assert shown(text) == shown(page)  # the same questions, to be fixed and sent again
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_the_focus_outline_stands_out_against_white():
+    """WCAG 1.4.11: a focus indicator needs 3:1 against what is next to it (the pages are white)."""
+    from conftest import ROOT
+
+    css = (ROOT / "report" / "templates" / "report.css").read_text()
+    colour = re.search(r"^:focus-visible \{ outline: 3px solid (#[0-9a-f]{6})", css, flags=re.M).group(1)
+    assert (1.05 / (_luminance(colour) + 0.05)) >= 3
+    assert "#f59e0b" not in css  # the amber outline: 2.15:1
 
 
 def test_the_review_needs_the_required_answers(client):

@@ -119,7 +119,8 @@ async def ui_step(request: Request, service: Service = Depends(get_service),
     state = read_state(raw, service.evaluator.questions, carried)
     evaluated = _one(fields, "evaluated")
     shown = fields.get("shown", [])
-    seen = frozenset(fields.get("seen", [])) | frozenset(shown)
+    seen_before = frozenset(fields.get("seen", []))  # shown earlier on this visit of the step, left blank
+    seen = seen_before | frozenset(shown)
     action = _one(fields, "action") or "next"
 
     doc, errors = read_answers(_interview(service), state, shown, fields)
@@ -128,7 +129,7 @@ async def ui_step(request: Request, service: Service = Depends(get_service),
         errors = {p.pointer: _draft_error(service, p.pointer, p.detail) for p in updated.problems if p.pointer in shown}
     if errors:
         log.info("guided_step", step=step, errors=len(errors))
-        return _render(request, session, service, state, step, status=422, seen=seen - set(errors), posted=fields,
+        return _render(request, session, service, state, step, status=422, seen=seen_before, posted=fields,
                        errors=errors, evaluated=evaluated)
     doc = updated.doc
     target, notice = step, ""
