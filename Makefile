@@ -15,6 +15,9 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8000
+# Reverse proxies whose X-Forwarded-For is believed, by uvicorn and PeerCheck alike: none by default
+# (uvicorn alone would believe 127.0.0.1). make run FORWARDED_ALLOW_IPS=127.0.0.1 behind a local proxy.
+FORWARDED_ALLOW_IPS ?=
 
 .PHONY: run test browser axe e2e fuzz load install serve-install which-python openapi bench bench-peers clean image
 
@@ -47,7 +50,7 @@ serve-install: $(VENV)/.installed-serve
 
 run: serve-install
 	@echo "PeerCheck: open http://$(HOST):$(PORT)/ (the page for TA providers, the API docs, the health check)"
-	$(BIN)/python -m uvicorn api.main:app --host $(HOST) --port $(PORT)
+	FORWARDED_ALLOW_IPS="$(FORWARDED_ALLOW_IPS)" $(BIN)/python -m uvicorn api.main:app --host $(HOST) --port $(PORT)
 
 test: install browser axe
 	$(BIN)/python -m pytest -q
