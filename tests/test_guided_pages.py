@@ -343,3 +343,18 @@ def test_the_docs_assets_need_no_key(make_client):
     assert keyed.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
     assert keyed.get("/docs").status_code == 200
     assert keyed.get("/v1/rules").status_code == 401  # the API itself still does
+
+
+def test_a_large_uploaded_program_keeps_every_peer_and_lists_the_first_thirty(client):
+    from api.guided.state import MAX_FORM_PEERS
+
+    profile = json.loads(json.dumps(BASE_PROFILE))
+    profile["peers"] = [{**profile["peers"][0], "id": f"p{i}"} for i in range(MAX_FORM_PEERS + 10)]
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(profile)}).text
+    page = submit(client, page, action="goto:peers").text
+    assert f"the form shows the first {MAX_FORM_PEERS}" in page
+    assert f"Peer {MAX_FORM_PEERS}" in page and f"Peer {MAX_FORM_PEERS + 1}<" not in page
+    assert max(int(p.split("/")[2]) for p in shown(page)) == MAX_FORM_PEERS - 1
+    page = submit(client, page).text  # saving the step keeps the peers it does not list
+    assert len(state(page)["peers"]) == MAX_FORM_PEERS + 10

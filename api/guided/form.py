@@ -20,7 +20,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from api.guided.state import FormState, mark_dont_know, set_at, value_at
+from api.guided.state import MAX_FORM_PEERS, FormState, mark_dont_know, set_at, value_at
 from engine.questions import Interview, QuestionDef, peer_name, why
 from engine.questions.models import NextQuestion
 
@@ -109,6 +109,7 @@ class StepView:
     more: int  # open questions of this section beyond those shown
     not_needed: int  # questions of this section whose answer would change nothing now
     shown: list[str]  # every pointer the step's form carries
+    peers_not_shown: int = 0  # peers beyond the MAX_FORM_PEERS the peers step lists (a larger uploaded program)
 
     @property
     def errors(self) -> list[Field]:
@@ -207,7 +208,8 @@ def build_step(interview: Interview, state: FormState, step: str, *, skip: froze
 
     if step == "peers":
         count = max(1, len(peers))  # no peer yet: the first one is asked for
-        for index in range(count):
+        view.peers_not_shown = max(0, count - MAX_FORM_PEERS)
+        for index in range(min(count, MAX_FORM_PEERS)):
             title = f"/peers/{index}/title"
             open_here = [q.pointer for q in ranked if q.peer == index + 1 and q.pointer != title and q.pointer not in skip]
             answered = [p for _, i, p in catalog.instances(count) if i == index and p != title and has_answer(p)]

@@ -111,7 +111,16 @@ async def ui_step(request: Request, service: Service = Depends(get_service),
                   session: PageSession = Depends(page_session)) -> HTMLResponse:
     _may_evaluate(session)
     form = await _form(request, session)
-    fields = _form_lists(form)
+    outcome = await run_in_threadpool(_step, request, session, service, _form_lists(form))  # off the event loop
+    if isinstance(outcome, HTMLResponse):
+        return outcome
+    return await _review(request, session, service, *outcome)
+
+
+def _step(request: Request, session: PageSession, service: Service,
+          fields: dict[str, list[str]]) -> HTMLResponse | tuple[FormState, str]:
+    """Save the step's answers and answer with the page the button asks for — or, for the review,
+    the profile to evaluate and the previous evaluation (``decision_id digest``)."""
     order = steps(_interview(service))
     step = _one(fields, "step")
     step = step if step in order else order[0]
@@ -151,7 +160,7 @@ async def ui_step(request: Request, service: Service = Depends(get_service),
             target, seen = order[min(len(order) - 1, order.index(step) + 1)], frozenset()
     log.info("guided_step", step=step, to=target, peers=len(state.peers), answered_fields=len(shown))
     if target == REVIEW:
-        return await _review(request, session, service, state, evaluated)
+        return state, evaluated
     return _render(request, session, service, state, target, seen=seen, evaluated=evaluated, notice=notice)
 
 
@@ -191,7 +200,7 @@ async def _review(request: Request, session: PageSession, service: Service, stat
                 key = pointer if pointer != "/peers" else "/peers/0/title"
                 errors[key] = _draft_error(service, key, "needed for any review: answer it first")
         errors = {k: v for k, v in errors.items() if k.startswith(f"/{first}")}
-        return _render(request, session, service, state, first, status=422, errors=errors, evaluated=evaluated)
+        return await run_in_threadpool(_render, request, session, service, state, first, status=422, errors=errors, evaluated=evaluated)
 
     def evaluate() -> tuple[Decision, Any, bool]:
         decision = service.evaluator.evaluate(state.draft.profile)
@@ -209,7 +218,7 @@ async def _review(request: Request, session: PageSession, service: Service, stat
     log.info("report", via="guided", format="html", decision_id=decision.decision_id,
              ruleset_version=decision.ruleset_version, status=decision.summary.status,
              findings=decision.summary.findings, needs_information=decision.summary.needs_information)
-    return _render(request, session, service, state, REVIEW, review=review,
+    return await run_in_threadpool(_render, request, session, service, state, REVIEW, review=review,
                    evaluated=f"{decision.decision_id} {decision.profile_digest}")
 
 
@@ -239,14 +248,14 @@ async def ui_continue(request: Request, service: Service = Depends(get_service),
         await form.close()  # the upload's temporary file, now
     empty = read_state({}, service.evaluator.questions)
     if len(data) > MAX_UPLOAD_BYTES:
-        return _render(request, session, service, empty, "program", status=422,
+        return await run_in_threadpool(_render, request, session, service, empty, "program", status=422,
                        notice=f"The file is larger than {MAX_UPLOAD_BYTES:,} bytes: upload a single profile.")
     try:
         doc = await run_in_threadpool(read_document, data, name=name, sniff=True)
     except InvalidDocument as exc:
         first = exc.problems[0]
         where = f" (line {first.line}, column {first.column})" if getattr(first, "line", None) else ""
-        return _render(request, session, service, empty, "program", status=422,
+        return await run_in_threadpool(_render, request, session, service, empty, "program", status=422,
                        notice=f"The file could not be read{where}: {first.detail}. {first.fix or ''}".strip())
     if isinstance(doc, dict) and isinstance(doc.get("profile"), dict):
         doc = doc["profile"]  # a fixture file: the profile under "profile"
@@ -256,7 +265,7 @@ async def ui_continue(request: Request, service: Service = Depends(get_service),
     log.info("guided_continue", peers=len(state.peers), problems=len(state.problems))
     if step == REVIEW:
         step = "program"
-    return _render(request, session, service, state, step)
+    return await run_in_threadpool(_render, request, session, service, state, step)
 
 
 @router.post("/ui/download", include_in_schema=False)
