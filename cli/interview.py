@@ -32,6 +32,7 @@ from engine import Evaluator
 from engine.profile import SCHEMA_VERSION, USState
 from engine.questions import Interview, NextQuestion, heading, why
 from engine.questions.catalog import QuestionCatalog
+from engine.questions.draft import set_answer
 from engine.yamltext import looks_like_yaml
 from engine.validation import InvalidDocument, Problem, profile_from_document, read_document
 from report.format import STATUS_LABELS
@@ -66,21 +67,6 @@ def read_draft_file(path: Path) -> dict[str, Any]:
         raise InvalidDocument([Problem("", "The document", "is not a profile", "Give an object with program and peers.",
                                        code="not_an_object")])
     return doc
-
-
-def set_at(doc: dict[str, Any], pointer: str, value: Any) -> None:
-    """Put ``value`` at a JSON pointer of the draft, making the objects on the way."""
-    parts = pointer.split("/")[1:]
-    node: Any = doc
-    for i, part in enumerate(parts[:-1]):
-        nxt = parts[i + 1]
-        if isinstance(node, list):
-            node = node[int(part)]
-            continue
-        if not isinstance(node.get(part), (dict, list)):
-            node[part] = [] if nxt.isdigit() else {}
-        node = node[part]
-    node[parts[-1]] = value
 
 
 def ordered(doc: dict[str, Any], catalog: QuestionCatalog) -> dict[str, Any]:
@@ -312,7 +298,7 @@ def run_interview(args: Namespace) -> int:
             if kind == "dont_know":
                 doc.setdefault("dont_know", []).append(question.pointer)
             else:
-                set_at(doc, question.pointer, value)
+                set_answer(doc, question.pointer, value)
             write_draft(path, doc, interview.catalog)
             asked += 1
     except (Stop, KeyboardInterrupt):
