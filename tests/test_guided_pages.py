@@ -358,3 +358,18 @@ def test_a_large_uploaded_program_keeps_every_peer_and_lists_the_first_thirty(cl
     assert max(int(p.split("/")[2]) for p in shown(page)) == MAX_FORM_PEERS - 1
     page = submit(client, page).text  # saving the step keeps the peers it does not list
     assert len(state(page)["peers"]) == MAX_FORM_PEERS + 10
+
+
+def test_the_downloaded_yaml_file_is_evaluated_as_it_is(client):
+    page = client.get("/ui").text
+    page = submit(client, page, {"/program/name": "Lakeside", "/program/state": "MI"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "Peer specialist"}, action="next").text
+    yaml_file = submit(client, page, {"format": "yaml"}, action="", path="/ui/download")
+    assert yaml_file.status_code == 200 and yaml_file.text.startswith("#")
+    token = dict(guided_form(page))["csrf_token"]
+    uploaded = client.post("/ui/evaluate", data={"csrf_token": token},
+                           files={"profile_file": ("lakeside-profile.yaml", yaml_file.content, "application/yaml")})
+    pasted = client.post("/ui/evaluate", data={"csrf_token": token, "profile_json": yaml_file.text})
+    for response in (uploaded, pasted):
+        assert response.status_code == 200, response.text
+        assert "not valid JSON" not in response.text and "Lakeside" in response.text

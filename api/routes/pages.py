@@ -248,9 +248,10 @@ def _unreadable(detail: str, fix: str) -> InvalidDocument:
     return InvalidDocument([DocumentProblem("", "The form", detail, fix, code="unreadable")])
 
 
-async def _submitted(request: Request, session: PageSession) -> str | bytes:
-    """The profile the user sent: the uploaded file (bytes) if one was chosen, else the text box.
-    Raises InvalidDocument (too large, no form); 403 without this session's CSRF token."""
+async def _submitted(request: Request, session: PageSession) -> tuple[str | bytes, str | None]:
+    """The profile the user sent and the file's name: the uploaded file (bytes) if one was chosen,
+    else the text box (no name). Raises InvalidDocument (too large, no form); 403 without this
+    session's CSRF token."""
     try:
         form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_UPLOAD_BYTES)
     except Exception:  # noqa: BLE001 - malformed or oversized multipart bodies
@@ -262,9 +263,9 @@ async def _submitted(request: Request, session: PageSession) -> str | bytes:
             data = await upload.read(MAX_UPLOAD_BYTES + 1)
             if len(data) > MAX_UPLOAD_BYTES:
                 raise _unreadable(f"holds a file larger than {MAX_UPLOAD_BYTES:,} bytes", "Upload a single profile.")
-            return data
+            return data, upload.filename
         text = form.get("profile_json")
-        return text if isinstance(text, str) else ""
+        return (text if isinstance(text, str) else ""), None
     finally:
         await form.close()  # the upload's temporary file, now rather than whenever it is collected
 
@@ -275,8 +276,10 @@ def _shown(data: str | bytes) -> str:
     return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
-def _read(data: str | bytes, ruleset) -> LoadedProfile:
-    loaded = read_profile(data)
+def _read(data: str | bytes, name: str | None, ruleset) -> LoadedProfile:
+    """The one reader of uploads and pastes (as ``/ui/continue``): JSON or YAML — by the file's
+    name, or for pasted text by how it starts."""
+    loaded = read_profile(data, name=name, sniff=True)
     check_rules(loaded, ruleset)
     return loaded
 
@@ -298,11 +301,11 @@ async def ui_evaluate(request: Request, service: Service = Depends(get_service),
         raise HTTPException(403, "this key lacks the 'evaluate' scope")
     data: str | bytes = ""
     try:
-        data = await _submitted(request, session)
+        data, name = await _submitted(request, session)
     except InvalidDocument as exc:
         invalid: InvalidDocument | None = exc
     else:
-        loaded, invalid = await validate_off_loop(len(data), _read, data, service.ruleset)
+        loaded, invalid = await validate_off_loop(len(data), _read, data, name, service.ruleset)
     if invalid is not None:
         log.info("report_invalid", via="ui", problems=invalid.total)
         return _page(request, session, status=422, profile_text=_shown(data), invalid=invalid)
