@@ -87,6 +87,12 @@ def state(page: str) -> dict:
     return json.loads(dict(guided_form(page))["state"])
 
 
+def left_out(page: str) -> str:
+    """The text of the page's "Some answers were left out" panel ('' when there is none)."""
+    found = re.search(r'<section class="notice" aria-labelledby="left-out-title">(.*?)</section>', page, flags=re.S)
+    return htmllib.unescape(re.sub(r"<[^>]+>", "", found.group(1))) if found else ""
+
+
 def shown(page: str) -> list[str]:
     return [v for n, v in guided_form(page) if n == "shown"]
 
@@ -262,8 +268,20 @@ def test_a_complete_profile_continues_where_its_most_valuable_question_is(client
     # a part that is not valid is named and left out, the rest kept
     broken = {**BASE_PROFILE, "program": {**BASE_PROFILE["program"], "state": "Ohio"}}
     page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(broken)}).text
-    assert "Some answers were left out" in page and "/program/state" in page
+    assert "Program › State: is not one of the codes this field takes. Did you mean OH (Ohio)?" in left_out(page)
+    assert "/program/state" not in left_out(page)  # the field by its label, not a JSON pointer
     assert "state" not in state(page)["program"]
+
+
+def test_problems_in_a_continued_file_are_worded_as_the_api_words_them(client):
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    broken = {**BASE_PROFILE, "program": {**BASE_PROFILE["program"], "hostagency": "jail"},
+              "peers": [{**BASE_PROFILE["peers"][0], "fte": "half"}] + BASE_PROFILE["peers"][1:]}
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(broken)}).text
+    said = left_out(page)
+    assert "Peer 1 › Full-time equivalent (FTE): must be a number." in said
+    assert "Program › “hostagency”: is not a field of the profile schema here. Did you mean “host_agency”" in said
+    assert not re.search(r"/program/|/peers/|Input should", said)  # no pointers, no raw validator English
 
 
 def test_peers_are_added_and_removed(client):

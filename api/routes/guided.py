@@ -135,7 +135,8 @@ def _step(request: Request, session: PageSession, service: Service,
     doc, errors = read_answers(_interview(service), state, shown, fields)
     if not errors:
         updated = read_state(doc, service.evaluator.questions)
-        errors = {p.pointer: _draft_error(service, p.pointer, p.detail) for p in updated.problems if p.pointer in shown}
+        errors = {p.pointer: _draft_error(service, p.pointer, p.detail + "." + (f" {p.fix}" if p.fix else ""))
+                  for p in updated.problems if p.pointer in shown}
     if errors:
         log.info("guided_step", step=step, errors=len(errors))
         return _render(request, session, service, state, step, status=422, seen=seen_before, posted=fields,
