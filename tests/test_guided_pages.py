@@ -391,3 +391,58 @@ def test_the_downloaded_yaml_file_is_evaluated_as_it_is(client):
     for response in (uploaded, pasted):
         assert response.status_code == 200, response.text
         assert "not valid JSON" not in response.text and "Lakeside" in response.text
+
+
+def error_page_text(response) -> str:
+    return htmllib.unescape(re.sub(r"<[^>]+>", " ", response.text))
+
+
+@pytest.mark.parametrize("path,status,words", [
+    ("/ui/decisions/3f6c2a0e-8d1b-4f5e-9a7c-2b4d6e8f0a1c", 404, "Report not found"),
+    ("/ui/decisions/not-an-id", 422, "This report link is not complete"),
+    ("/ui/compare?before=3f6c2a0e-8d1b-4f5e-9a7c-2b4d6e8f0a1c", 422, "This comparison link is not complete"),
+    ("/ui/compare?before=3f6c2a0e-8d1b-4f5e-9a7c-2b4d6e8f0a1c&after=4f6c2a0e-8d1b-4f5e-9a7c-2b4d6e8f0a1c", 404,
+     "One of the two reports compared is not saved here"),
+    ("/ui/nowhere", 404, "Page not found"),
+    ("/ui/step", 405, "reached by pressing a button"),
+])
+def test_page_addresses_answer_errors_with_pages_for_people(client, path, status, words):
+    response = client.get(path)
+    assert response.status_code == status and response.headers["content-type"].startswith("text/html")
+    text = error_page_text(response)
+    assert words in text and "Start a new review" in text and 'href="/ui"' in response.text
+    assert "pattern" not in text and "^[" not in text and "problem" not in response.headers["content-type"]
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_the_api_still_answers_errors_with_problem_details(client):
+    response = client.get("/v1/evaluations/not-an-id")
+    assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_step_sent_with_an_expired_token_comes_back_with_its_answers(client):
+    page = client.get("/ui").text
+    page = submit(client, page, {"/program/name": "Lakeside", "/program/state": "MI"}, action="goto:peers").text
+    before = state(page)
+    client.cookies.clear()  # the browser session ended (or the token expired) while the page was open
+    stale = [(n, v) for n, v in _parsed(page).pairs if n != "/peers/0/title"]
+    stale += [("/peers/0/title", "Peer specialist"), ("action", "goto:review")]
+    refused = client.post("/ui/step", content=urlencode(stale).encode(),
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert refused.status_code == 403 and h1(refused.text) == h1(page) == ["The peers"]
+    assert "your answers were not saved yet" in refused.text
+    assert state(refused.text) == before  # nothing saved, nothing evaluated
+    assert 'value="Peer specialist"' in refused.text  # what was typed, shown again
+    assert dict(guided_form(refused.text))["csrf_token"] != dict(guided_form(page))["csrf_token"]
+    again = submit(client, refused.text, action="next")  # sent again, with the fresh token
+    assert again.status_code == 200 and state(again.text)["peers"][0]["title"] == "Peer specialist"
+    # a post from another site is refused outright, with nothing of it shown
+    other = client.post("/ui/step", content=urlencode(stale).encode(), headers={
+        "content-type": "application/x-www-form-urlencoded", "origin": "https://elsewhere.example"})
+    assert other.status_code == 403 and "Lakeside" not in other.text and "Form refused" in other.text
+
+
+def test_an_expired_form_elsewhere_is_a_page_in_plain_words(client):
+    response = client.post("/ui/evaluate", data={"profile_json": "{}", "csrf_token": "stale"})
+    assert response.status_code == 403 and response.headers["content-type"].startswith("text/html")
+    assert "The form had expired" in error_page_text(response)

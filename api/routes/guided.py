@@ -35,7 +35,7 @@ from api.logs import log
 from api.recording import record
 from api.routes.evaluations import UUID_PATTERN
 from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, example_text
-from api.session import CSRF_FIELD, PageSession, page_session, sessions
+from api.session import CSRF_FIELD, CsrfRefused, PageSession, page_session, sessions
 from engine import Decision
 from engine.comparison import compare
 from engine.questions import Interview, peer_name
@@ -87,13 +87,15 @@ def _may_evaluate(session: PageSession) -> None:
 
 
 async def _form(request: Request, session: PageSession, files: int = 0) -> FormData:
+    """The posted form, once its CSRF token is checked (CsrfRefused, 403, otherwise)."""
     try:
         form = await request.form(max_files=files, max_fields=MAX_FIELDS, max_part_size=MAX_UPLOAD_BYTES)
     except Exception:  # noqa: BLE001 - malformed or oversized multipart bodies
         raise HTTPException(413, f"the form is too large: at most {MAX_UPLOAD_BYTES:,} bytes a part") from None
     try:
         sessions(request).check_csrf(request, session, form.get(CSRF_FIELD))
-    except HTTPException:
+    except CsrfRefused as exc:
+        exc.form = _form_lists(form)  # what was sent, for the sender's own page to show again
         await form.close()
         raise
     return form
@@ -110,7 +112,12 @@ def ui(request: Request, service: Service = Depends(get_service),
 async def ui_step(request: Request, service: Service = Depends(get_service),
                   session: PageSession = Depends(page_session)) -> HTMLResponse:
     _may_evaluate(session)
-    form = await _form(request, session)
+    try:
+        form = await _form(request, session)
+    except CsrfRefused as exc:
+        if not exc.same_site:
+            raise
+        return await run_in_threadpool(_refused_step, request, session, service, exc.form)
     outcome = await run_in_threadpool(_step, request, session, service, _form_lists(form))  # off the event loop
     if isinstance(outcome, HTMLResponse):
         return outcome
@@ -163,6 +170,23 @@ def _step(request: Request, session: PageSession, service: Service,
     if target == REVIEW:
         return state, evaluated
     return _render(request, session, service, state, target, seen=seen, evaluated=evaluated, notice=notice)
+
+
+def _refused_step(request: Request, session: PageSession, service: Service,
+                  fields: dict[str, list[str]]) -> HTMLResponse:
+    """A step sent with an expired token (or from a browser session that has since ended): nothing
+    is saved, evaluated or recorded — the same step comes back (403) with what was sent filled in
+    and a fresh token, to be sent again. A post from another site never gets here."""
+    order = steps(_interview(service))
+    step = _one(fields, "step")
+    step = step if step in order else order[0]
+    raw, carried = decode(_one(fields, "state"))
+    state = read_state(raw, service.evaluator.questions, carried)
+    log.info("guided_step", step=step, refused="csrf")
+    return _render(request, session, service, state, step, status=403, seen=frozenset(fields.get("seen", [])),
+                   posted=fields, evaluated=_one(fields, "evaluated"),
+                   notice="This page had been open too long, so your answers were not saved yet. They are shown "
+                          "again below: check them and press the button again.")
 
 
 def _one(fields: dict[str, list[str]], name: str) -> str:
