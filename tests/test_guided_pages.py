@@ -446,3 +446,13 @@ def test_an_expired_form_elsewhere_is_a_page_in_plain_words(client):
     response = client.post("/ui/evaluate", data={"profile_json": "{}", "csrf_token": "stale"})
     assert response.status_code == 403 and response.headers["content-type"].startswith("text/html")
     assert "The form had expired" in error_page_text(response)
+
+
+def test_the_findings_panel_names_the_peer_whose_title_is_missing(client):
+    page = client.get("/ui").text
+    assert "Findings appear here once the program&#39;s name, the program&#39;s state and at least one peer&#39;s job title are given" in page
+    page = submit(client, page, {"/program/name": "P", "/program/state": "OH"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "Peer Specialist"}, action="add_peer").text
+    assert [p.get("title") for p in state(page)["peers"]] == ["Peer Specialist", None]
+    assert "Findings appear here once Peer 2&#39;s job title is given." in page
+    assert "at least one peer" not in page

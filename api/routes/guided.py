@@ -28,7 +28,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from api import stored
 from api.deps import Service, get_service
-from api.guided import REVIEW, FormState, build_step, decode, encode, read_answers, read_state, so_far, steps
+from api.guided import REVIEW, FormState, build_step, decode, encode, read_answers, read_state, so_far, steps, still_needed
 from api.guided.form import TITLES
 from api.guided.state import MAX_FORM_PEERS, add_peer, remove_peer
 from api.logs import log
@@ -73,7 +73,7 @@ def _render(request: Request, session: PageSession, service: Service, state: For
         **(template_context(ctx) if ctx is not None else {"ctx": None}),
         view=view, review=review, progress=progress, state_json=encode(state), problems=state.problems,
         steps=[(s, TITLES[s]) for s in steps(interview)], TITLES=TITLES, evaluated=evaluated, seen=sorted(seen),
-        peers=len(state.peers), max_peers=MAX_FORM_PEERS, notice=notice,
+        peers=len(state.peers), max_peers=MAX_FORM_PEERS, notice=notice, still_needed=still_needed(state),
         csrf_token=sessions(request).csrf_token(session), root=root, example=example_text(),
         stores_profiles=service.settings.decision_log_store_profiles, has_log=service.decision_log is not None,
         sign_out=f"{root}/ui/sign-out" if session.signed_in else None,
