@@ -456,3 +456,13 @@ def test_the_findings_panel_names_the_peer_whose_title_is_missing(client):
     assert [p.get("title") for p in state(page)["peers"]] == ["Peer Specialist", None]
     assert "Findings appear here once Peer 2&#39;s job title is given." in page
     assert "at least one peer" not in page
+
+
+def test_why_we_ask_names_peers_as_people_do_and_none_before_there_are_any(client):
+    page = client.get("/ui").text
+    assert not re.search(r"\(peer \d|[Pp]eers? \d", re.sub(r'<input[^>]*>', "", page.split('class="panel upload"')[0]))
+    page = submit(client, page, {"/program/name": "P", "/program/state": "OH"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "First"}, action="add_peer").text
+    page = submit(client, page, {"/peers/1/title": "Second"}, action="goto:policies").text
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", page))
+    assert "for Peers 1 and 2)" in text and "(peer " not in text
