@@ -20,7 +20,7 @@ from engine.evaluate import CitationOut, NeedsInformation, RuleOutcome, Subject
 from engine.questions import OpenQuestion, heading, peer_name, why
 from engine.spec import FiveP
 from engine.questions.catalog import catalog_for
-from report.evidence import EvidenceLine, evidence_lines, place
+from report.evidence import EvidenceLine, evidence_lines, peers_read, place
 from report.format import FIVE_P_LABELS, SEVERITIES, SEVERITY_LABELS, humanise, value_text
 
 TOP_FINDINGS = 8  # critical and high findings named in the summary
@@ -284,8 +284,19 @@ def _finding_view(finding: Finding, ruleset: Ruleset, profile: Profile | None) -
         subject=subject_label(finding.subject, profile),
         evidence=evidence_lines(finding, ruleset, profile),
         citations=[_citation(c, ruleset) for c in finding.citations],
-        who=subject_label(finding.subject, None),
+        who=who(finding),
     )
+
+
+def who(finding: Finding) -> str:
+    """The subject, short, for lists: 'Peer 2 (p2)'; 'Program' for the program — except a program-level
+    finding that rests only on peers' answers (peers paid below a living wage): 'Peer 1' when one peer's
+    answers are read, 'Across the peers' when several are (the evidence says whose answer is which)."""
+    if finding.subject.kind == "program":
+        peers = peers_read(finding)
+        if peers:
+            return peer_name(peers[0] + 1) if len(peers) == 1 else "Across the peers"
+    return subject_label(finding.subject, None)
 
 
 def _citation(citation: CitationOut, ruleset: Ruleset) -> CitationView:

@@ -73,6 +73,19 @@ def evidence_lines(finding: Finding, ruleset: Ruleset, profile: Profile | None =
     return lines
 
 
+_PEER_FIELD = re.compile(r"/peers/(\d+)/")
+
+
+def peers_read(finding: Finding) -> list[int] | None:
+    """The peers (indices) whose answers a finding's evidence rests on, when it rests on nothing
+    else — a program-level rule that counts peers' answers; None when it reads any program field."""
+    pointers = [p for item in finding.evidence for p in item.pointers]
+    found = [_PEER_FIELD.match(p) for p in pointers]
+    if not pointers or not all(found):
+        return None
+    return sorted({int(m.group(1)) for m in found if m})
+
+
 def place(pointer: str, catalog: QuestionCatalog, own_peer: int | None = None, profile: Profile | None = None) -> str:
     """A profile field in words: 'Funding', 'Peer 2 › Active caseload' — the peer left out when the
     finding is about that peer already (``own_peer``)."""

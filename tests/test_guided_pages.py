@@ -466,3 +466,24 @@ def test_why_we_ask_names_peers_as_people_do_and_none_before_there_are_any(clien
     page = submit(client, page, {"/peers/1/title": "Second"}, action="goto:policies").text
     text = htmllib.unescape(re.sub(r"<[^>]+>", " ", page))
     assert "for Peers 1 and 2)" in text and "(peer " not in text
+
+
+def test_a_program_finding_about_peers_is_not_labelled_program(client):
+    one_low = {**BASE_PROFILE, "peers": [{**BASE_PROFILE["peers"][0], "living_wage": False}] + BASE_PROFILE["peers"][1:]}
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(one_low)}).text
+    listed = re.search(r"<li>(?:(?!</li>).)*?Peers paid below a living wage.*?</li>", page, flags=re.S).group(0)
+    assert "— Program" not in listed and "— Across the peers" in listed  # the evidence says whose answer is which
+    single = {**one_low, "peers": one_low["peers"][:1]}
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(single)}).text
+    assert "— Peer 1" in re.search(r"<li>(?:(?!</li>).)*?Peers paid below a living wage.*?</li>", page, flags=re.S).group(0)
+
+
+def test_program_findings_keep_their_label(evaluator):
+    from engine import Profile
+    from report.context import who
+
+    decision = evaluator.evaluate(Profile.model_validate({**BASE_PROFILE, "program": {
+        **BASE_PROFILE["program"], "secure_funding": False}}))
+    program = [f for f in decision.findings if f.subject.kind == "program"]
+    assert program and all(who(f) == "Program" for f in program if any("/program/" in p for e in f.evidence for p in e.pointers))

@@ -38,9 +38,10 @@ from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, example_text
 from api.session import CSRF_FIELD, CsrfRefused, PageSession, page_session, sessions
 from engine import Decision
 from engine.comparison import compare
-from engine.questions import Interview, peer_name
+from engine.questions import Interview
 from engine.validation import InvalidDocument, read_document
 from report import build
+from report.context import who
 from report.html import template_context
 
 router = APIRouter()
@@ -338,10 +339,6 @@ def ui_compare(
                  for d in (before, after)]
     resolved, remaining, new = compare(*decisions)
     root = request.scope.get("root_path", "")
-
-    def who(finding) -> str:
-        subject = finding.subject
-        return "Program" if subject.peer_index is None else peer_name(subject.peer_index + 1, subject.peer_id)
 
     html = _env.get_template("compare.html.j2").render(
         before=decisions[0], after=decisions[1], groups=[
