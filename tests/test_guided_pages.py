@@ -258,7 +258,8 @@ def test_the_profile_so_far_downloads_and_continues_from_the_file(client):
     pasted = client.post("/ui/continue", data={"csrf_token": token, "profile_json": yaml_file.text})  # YAML, pasted
     assert pasted.status_code == 200 and state(pasted.text)["program"] == saved["program"]
     broken = client.post("/ui/continue", data={"csrf_token": token, "profile_json": '{"program": '})
-    assert broken.status_code == 422 and "could not be read (line 1" in broken.text
+    assert broken.status_code == 422 and "The text you pasted could not be read: " in broken.text
+    assert htmllib.unescape(broken.text).count("(line 1, column 13)") == 1
 
 
 def test_a_complete_profile_continues_where_its_most_valuable_question_is(client):
@@ -487,3 +488,19 @@ def test_program_findings_keep_their_label(evaluator):
         **BASE_PROFILE["program"], "secure_funding": False}}))
     program = [f for f in decision.findings if f.subject.kind == "program"]
     assert program and all(who(f) == "Program" for f in program if any("/program/" in p for e in f.evidence for p in e.pointers))
+
+
+def test_upload_problems_are_said_once_and_plainly(client):
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    repeated = "program:\n  name: A\n  name: B\n  state: OH\n"
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": repeated})
+    text = htmllib.unescape(page.text)
+    assert page.status_code == 422 and "names “name” twice" in text
+    assert text.count("line 3, column 3") == 1
+    for path in ("/ui/continue", "/ui/evaluate"):
+        empty = client.post(path, data={"csrf_token": token, "profile_json": "  \n"})
+        said = htmllib.unescape(re.sub(r"<[^>]+>", "", empty.text))
+        assert empty.status_code == 422 and "JSON object" not in said
+        assert "The box is empty: paste a profile or choose a file" in said or "The box: is empty. Paste a profile or choose a file." in said
+    empty_file = client.post("/ui/evaluate", data={"csrf_token": token}, files={"profile_file": ("p.json", b"", "application/json")})
+    assert empty_file.status_code == 422 and "The file" in empty_file.text and "JSON object" not in empty_file.text

@@ -34,7 +34,7 @@ from api.guided.state import MAX_FORM_PEERS, add_peer, remove_peer
 from api.logs import log
 from api.recording import record
 from api.routes.evaluations import UUID_PATTERN
-from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, example_text
+from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, empty_submission, example_text
 from api.session import CSRF_FIELD, CsrfRefused, PageSession, page_session, sessions
 from engine import Decision
 from engine.comparison import compare
@@ -276,13 +276,18 @@ async def ui_continue(request: Request, service: Service = Depends(get_service),
     if len(data) > MAX_UPLOAD_BYTES:
         return await run_in_threadpool(_render, request, session, service, empty, "program", status=422,
                        notice=f"The file is larger than {MAX_UPLOAD_BYTES:,} bytes: upload a single profile.")
+    blank = empty_submission(data, name)
+    if blank is not None:
+        return await run_in_threadpool(_render, request, session, service, empty, "program", status=422,
+                                       notice=f"{blank.field} {blank.detail}: {blank.fix[0].lower()}{blank.fix[1:]}")
     try:
         doc = await run_in_threadpool(read_document, data, name=name, sniff=True)
     except InvalidDocument as exc:
-        first = exc.problems[0]
-        where = f" (line {first.line}, column {first.column})" if getattr(first, "line", None) else ""
+        first = exc.problems[0]  # its detail says where, by line and column, when the text says
+        where = f"{first.field}: " if first.pointer else ""
         return await run_in_threadpool(_render, request, session, service, empty, "program", status=422,
-                       notice=f"The file could not be read{where}: {first.detail}. {first.fix or ''}".strip())
+                       notice=f"{'The file' if name else 'The text you pasted'} could not be read: {where}{first.detail}. "
+                              f"{first.fix or ''}".strip())
     if isinstance(doc, dict) and isinstance(doc.get("profile"), dict):
         doc = doc["profile"]  # a fixture file: the profile under "profile"
     state = await run_in_threadpool(read_state, doc, service.evaluator.questions)

@@ -3,8 +3,8 @@
 * ``POST /v1/reports`` — a profile in (JSON, as for ``/v1/evaluations``), the report out:
   HTML, or Markdown with ``?format=markdown``. Invalid profiles get the usual RFC 9457 problem.
 * ``POST /ui/evaluate`` — a profile pasted or uploaded on the page (api/routes/guided.py serves
-  ``/ui``, the guided form), evaluated as it is: the report. A plain form post; no JavaScript.
-  Invalid JSON or an invalid profile shows each problem on the page with status 422
+  ``/ui``, the guided form), JSON or YAML, evaluated as it is: the report. A plain form post; no
+  JavaScript. A file that cannot be read or an invalid profile shows each problem on the page with status 422
   — the field by its label, what is wrong, the fix, and for JSON that cannot be read the line
   with the problem marked — keeping what the user typed. The page is rendered before the
   decision is recorded, so a page that fails to render leaves nothing stored.
@@ -276,9 +276,22 @@ def _shown(data: str | bytes) -> str:
     return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
+def empty_submission(data: str | bytes, name: str | None) -> DocumentProblem | None:
+    """An empty box or file, said as the page says it (not as a parser would: "give a JSON object")."""
+    if data.strip():
+        return None
+    if name is None:
+        return DocumentProblem("", "The box", "is empty", "Paste a profile or choose a file.", code="empty")
+    return DocumentProblem("", "The file", "is empty", "Choose the profile file, or paste a profile in the box.",
+                           code="empty")
+
+
 def _read(data: str | bytes, name: str | None, ruleset) -> LoadedProfile:
     """The one reader of uploads and pastes (as ``/ui/continue``): JSON or YAML — by the file's
     name, or for pasted text by how it starts."""
+    empty = empty_submission(data, name)
+    if empty is not None:
+        raise InvalidDocument([empty])
     loaded = read_profile(data, name=name, sniff=True)
     check_rules(loaded, ruleset)
     return loaded
