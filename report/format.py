@@ -79,3 +79,23 @@ def failing_rules(decision: Any, threshold: str | None) -> list[str]:
     decision fails a pass/fail gate (``--fail-on`` in the CLI, ``fail_on`` in the API)."""
     levels = at_least(threshold)
     return sorted({f.rule_id for f in decision.findings if f.severity in levels and f.acknowledged is None})
+
+
+def subject_name(subject: Any) -> str:
+    """Who a finding is about, as people say it: 'Program', or 'Peer 2 (peer-b)' counted from 1."""
+    from engine.questions import peer_name
+
+    if subject.kind == "program" or subject.peer_index is None:
+        return "Program"
+    return peer_name(subject.peer_index + 1, subject.peer_id)
+
+
+def open_first(findings: list[Any]) -> list[Any]:
+    """Findings with the open ones first and the acknowledged ones after, each in the order given."""
+    return [f for f in findings if f.acknowledged is None] + [f for f in findings if f.acknowledged is not None]
+
+
+def counted(findings: list[Any]) -> str:
+    """'5' or '5, 1 of them acknowledged': a group of findings counted the way people weigh it."""
+    acknowledged = sum(f.acknowledged is not None for f in findings)
+    return f"{len(findings)}, {acknowledged} of them acknowledged" if acknowledged else str(len(findings))

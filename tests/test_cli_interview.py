@@ -165,6 +165,20 @@ def test_compare_lists_what_a_change_resolves_and_adds(capsys, monkeypatch, tmp_
     assert run(capsys, monkeypatch, "compare", after, before, "--fail-on", "critical")[0] == 0
 
 
+def test_compare_marks_an_acknowledged_finding_instead_of_listing_it_as_a_new_risk(capsys, monkeypatch, tmp_path):
+    before = tmp_path / "before.json"
+    after = tmp_path / "after.json"
+    before.write_text(json.dumps(variant({})))
+    after.write_text(json.dumps(variant({"/program/referral_pathways": ["court_ordered"],
+                                         "/acknowledged": [{"rule_id": "PC-VOLUNTARY-001", "reason": "By statute."}]})))
+    code, out, _ = run(capsys, monkeypatch, "compare", before, after, "--fail-on", "critical")
+    assert code == 0  # an acknowledged finding makes nothing worse
+    new = out.split("NEW (")[1].split("RESOLVED (")[0]
+    assert new.startswith("1, 1 of them acknowledged)")
+    assert "Peer support services are mandated — Program · acknowledged by the program" in " ".join(new.split())
+    assert "1 acknowledged" in out.split("NEW (")[0]  # the After line counts it apart from the open ones
+
+
 def test_compare_agrees_with_the_api(client, capsys, monkeypatch, tmp_path):
     data_before = variant({"/peers/1/active_caseload": 25})
     data_after = variant({"/peers/1/active_caseload": 12})
