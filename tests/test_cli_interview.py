@@ -120,13 +120,17 @@ def test_init_writes_a_starter_yaml_with_every_question(capsys, monkeypatch, tmp
     text = path.read_text()
     doc = yaml.safe_load(text)
     assert doc["program"] == {"name": "Riverside", "state": "OH"} and len(doc["peers"]) == 2
+    assert [p["title"] for p in doc["peers"]] == [None, None]  # asked, never a placeholder taken as an answer
+    for peer in doc["peers"]:
+        peer["title"] = "Peer Recovery Specialist"
     Profile.model_validate(doc)
     evaluator = Evaluator(ruleset, make_engine("interpreter", ruleset))
     for question in evaluator.questions.questions:
         if not question.required:
             assert question.text in text, question.id
     # uncommenting a field and giving its answer gives a valid profile
-    edited = text.replace("    # fte:   #", "    fte: 0.5  #", 1).replace("# supervision:", "supervision:", 1)
+    edited = text.replace("title: null", "title: Peer Recovery Specialist")
+    edited = edited.replace("    # fte:   #", "    fte: 0.5  #", 1).replace("# supervision:", "supervision:", 1)
     edited = edited.replace("#   frequency:   #", "  frequency: monthly  #", 1)
     doc = yaml.safe_load(edited)
     assert doc["peers"][0]["fte"] == 0.5 and doc["supervision"] == {"frequency": "monthly"}
@@ -137,10 +141,11 @@ def test_init_writes_a_starter_yaml_with_every_question(capsys, monkeypatch, tmp
 def test_init_json_and_then_interview(capsys, monkeypatch, tmp_path):
     path = tmp_path / "starter.json"
     assert run(capsys, monkeypatch, "init", path)[0] == 0
-    assert json.loads(path.read_text())["program"]["state"] is None
-    code, out, _ = run(capsys, monkeypatch, "interview", path, "--limit", "1", answers=["VA"])
-    assert code == 0 and "Which state" in out
-    assert json.loads(path.read_text())["program"]["state"] == "VA"
+    assert json.loads(path.read_text())["program"] == {"name": None, "state": None}
+    code, out, _ = run(capsys, monkeypatch, "interview", path, "--limit", "3", answers=["Riverside", "VA", "Peer Navigator"])
+    assert code == 0 and out.index("What is the program called") < out.index("Which state") < out.index("job title")
+    doc = json.loads(path.read_text())
+    assert doc["program"] == {"name": "Riverside", "state": "VA"} and doc["peers"][0]["title"] == "Peer Navigator"
 
 
 # ---------------------------------------------------------------- compare
