@@ -22,7 +22,7 @@ from cli.terminal import SEVERITY_STYLES, STATUS_STYLES, console, err_console, p
 from engine import Decision, Finding
 from engine.comparison import compare
 from engine.validation import InvalidDocument, check_rules
-from report.format import SEVERITY_LABELS, STATUS_LABELS, at_least, counted, open_first, subject_name
+from report.format import SEVERITY_LABELS, STATUS_LABELS, at_least, counted, open_first, questions_text, subject_name
 
 
 def run_compare(args: Namespace) -> int:
@@ -76,7 +76,7 @@ def print_comparison(before_name: str, after_name: str, before: Decision, after:
             (STATUS_LABELS[s.status], STATUS_STYLES[s.status]),
             f" — {s.findings} open finding{'s' * (s.findings != 1)} ({counts}), "
             + (f"{s.acknowledged} acknowledged, " if s.acknowledged else "")
-            + f"{len(decision.questions)} question{'s' * (len(decision.questions) != 1)} to answer ", (name, "dim")))
+            + f"{questions_text(decision.questions)} ", (name, "dim")))
     out.print(sides)
     for title, found, style in (("NEW", new, "bold red"), ("RESOLVED", resolved, "bold green"),
                                 ("REMAINING", remaining, "bold")):

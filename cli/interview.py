@@ -35,7 +35,7 @@ from engine.questions.catalog import QuestionCatalog
 from engine.questions.draft import set_answer
 from engine.yamltext import looks_like_yaml
 from engine.validation import InvalidDocument, Problem, profile_from_document, read_document
-from report.format import STATUS_LABELS
+from report.format import STATUS_LABELS, questions_text
 
 DONT_KNOW = ("?", "dk", "don't know", "dont know", "idk")
 SKIP, QUIT = ("s", "skip"), ("q", "quit")
@@ -339,7 +339,7 @@ def _finish(out: Console, evaluator: Evaluator, interview: Interview, doc: dict[
     s = decision.summary
     out.print(Text.assemble("Review so far: ", (STATUS_LABELS[s.status], STATUS_STYLES[s.status]),
                             f" — {s.findings} open finding{'s' * (s.findings != 1)}, "
-                            f"{len(decision.questions)} question{'s' * (len(decision.questions) != 1)} to answer."))
+                            f"{questions_text(decision.questions)}."))
     out.print(Text(f"`peercheck evaluate {path}` shows the findings, worst first.", style="dim"))
 
 

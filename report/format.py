@@ -99,3 +99,20 @@ def counted(findings: list[Any]) -> str:
     """'5' or '5, 1 of them acknowledged': a group of findings counted the way people weigh it."""
     acknowledged = sum(f.acknowledged is not None for f in findings)
     return f"{len(findings)}, {acknowledged} of them acknowledged" if acknowledged else str(len(findings))
+
+
+def dont_know(question: Any) -> bool:
+    """Whether an open question (an OpenQuestion, its JSON, or a report's view of one) was answered "don't know"."""
+    if isinstance(question, dict):
+        return bool(question.get("dont_know"))
+    return bool(getattr(getattr(question, "question", question), "dont_know", False))
+
+
+def questions_text(questions: list[Any]) -> str:
+    """The open questions counted the one way every output counts them: those still to answer, and
+    apart from them those answered "don't know" (their rules stay undecided, but nobody is asked
+    again): '14 questions to answer', '70 questions to answer, 2 answered “don't know”'."""
+    unknown = sum(dont_know(q) for q in questions)
+    asked = len(questions) - unknown
+    text = f"{asked} question{'s' * (asked != 1)} to answer"
+    return text + (f", {unknown} answered “don't know”" if unknown else "")

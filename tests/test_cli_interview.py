@@ -194,3 +194,24 @@ def test_compare_agrees_with_the_api(client, capsys, monkeypatch, tmp_path):
     api = client.post("/v1/evaluations:compare", json={"before": data_before, "after": data_after}).json()
     for part in ("resolved", "remaining", "new"):
         assert [f["finding_id"] for f in cli[part]] == [f["finding_id"] for f in api[part]]
+
+
+def test_every_output_counts_open_questions_the_same_way(capsys, monkeypatch, tmp_path, ruleset):
+    """The page's progress, the CLI, the report and the interview count the questions still to
+    answer alike, and the "don't know" answers apart from them."""
+    from engine.validation import profile_from_document
+    from report import render
+
+    doc = {"schema_version": "1.2", "program": {"name": "x", "state": "OH", "funding": ["medicaid"]},
+           "peers": [{"title": "a", "fte": 1}], "dont_know": ["/program/host_agency", "/peers/0/duties"]}
+    path = tmp_path / "draft.json"
+    path.write_text(json.dumps(doc))
+    evaluator = Evaluator(ruleset, make_engine("interpreter", ruleset))
+    progress = Interview(evaluator).next(doc, limit=1).progress
+    assert progress.dont_know == 2
+    expected = f"{progress.remaining} questions to answer, 2 answered “don't know”"
+    _, out, _ = run(capsys, monkeypatch, "evaluate", path)
+    assert expected in " ".join(out.split())
+    profile = profile_from_document(doc).profile
+    markdown = render(evaluator.evaluate(profile), ruleset, "markdown", profile=profile)
+    assert f"| {progress.remaining} |" in markdown  # the counts table
