@@ -35,7 +35,7 @@ from engine.questions.catalog import QuestionCatalog
 from engine.questions.draft import set_answer
 from engine.yamltext import looks_like_yaml
 from engine.validation import InvalidDocument, Problem, profile_from_document, read_document
-from report.format import STATUS_LABELS
+from report.format import STATUS_LABELS, questions_text
 
 DONT_KNOW = ("?", "dk", "don't know", "dont know", "idk")
 SKIP, QUIT = ("s", "skip"), ("q", "quit")
@@ -339,7 +339,7 @@ def _finish(out: Console, evaluator: Evaluator, interview: Interview, doc: dict[
     s = decision.summary
     out.print(Text.assemble("Review so far: ", (STATUS_LABELS[s.status], STATUS_STYLES[s.status]),
                             f" — {s.findings} open finding{'s' * (s.findings != 1)}, "
-                            f"{len(decision.questions)} question{'s' * (len(decision.questions) != 1)} to answer."))
+                            f"{questions_text(decision.questions)}."))
     out.print(Text(f"`peercheck evaluate {path}` shows the findings, worst first.", style="dim"))
 
 
@@ -354,7 +354,7 @@ def starter(catalog: QuestionCatalog, name: str | None, state: str | None, peers
              "# compliance - PeerCheck asks for it instead. `peercheck interview FILE` asks the questions that",
              "# matter most, one at a time.",
              f"schema_version: \"{SCHEMA_VERSION}\"", "program:",
-             f"  name: {json.dumps(name or 'Our peer support program')}   # What is the program called?",
+             f"  name: {json.dumps(name) if name else 'null'}   # What is the program called? Required.",
              f"  state: {state or 'null'}   # Which state? Two-letter code, e.g. OH. Required."]
     sections: dict[str, list[str]] = {"program": [], "peer": [], "supervision": [], "policies": [], "hiring": []}
     for q in catalog.questions:
@@ -377,7 +377,7 @@ def starter(catalog: QuestionCatalog, name: str | None, state: str | None, peers
     lines += ["  " + line for line in sections["program"]]
     lines.append("peers:")
     for number in range(1, peers + 1):
-        lines += [f"  - title: Peer Recovery Specialist   # Peer {number}: job title", f"    id: peer-{number}"]
+        lines += [f"  - title: null   # Peer {number}: job title, e.g. Peer Recovery Specialist. Required.", f"    id: peer-{number}"]
         lines += ["    " + line for line in sections["peer"]]
     for section in ("supervision", "policies", "hiring"):
         lines.append(f"# {section}:")
@@ -404,8 +404,8 @@ def run_init(args: Namespace) -> int:
         text = starter(evaluator.questions, args.name, args.state, args.peers)
     else:
         doc = {"schema_version": SCHEMA_VERSION,
-               "program": {"name": args.name or "Our peer support program", "state": args.state},
-               "peers": [{"id": f"peer-{n}", "title": "Peer Recovery Specialist"} for n in range(1, args.peers + 1)]}
+               "program": {"name": args.name, "state": args.state},
+               "peers": [{"id": f"peer-{n}", "title": None} for n in range(1, args.peers + 1)]}
         text = json.dumps(doc, indent=2) + "\n"
     path.write_text(text, encoding="utf-8")
     console().print(f"wrote a starter profile to {path}; next: peercheck interview {path}", markup=False)

@@ -41,7 +41,8 @@ from engine.comparison import compare
 from engine.questions import Interview
 from engine.validation import InvalidDocument, read_document
 from report import build
-from report.context import who
+from report.evidence import who
+from report.format import counted, open_first
 from report.html import template_context
 
 router = APIRouter()
@@ -348,8 +349,8 @@ def ui_compare(
     html = _env.get_template("compare.html.j2").render(
         before=decisions[0], after=decisions[1], groups=[
             ("resolved", "Resolved by the change", resolved), ("new", "New since the change", new),
-            ("remaining", "Still open", remaining)],
-        who=who, root=root, links={"before": f"{root}/ui/decisions/{before}", "after": f"{root}/ui/decisions/{after}"},
+            ("remaining", "Still found", remaining)],
+        who=who, open_first=open_first, counted=counted, root=root, links={"before": f"{root}/ui/decisions/{before}", "after": f"{root}/ui/decisions/{after}"},
         sign_out=f"{root}/ui/sign-out" if session.signed_in else None, csrf_token=sessions(request).csrf_token(session))
     log.info("guided_compare", resolved=len(resolved), remaining=len(remaining), new=len(new))
     return sessions(request).attach(HTMLResponse(html, headers=HTML_HEADERS), session)
