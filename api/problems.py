@@ -13,7 +13,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -191,19 +191,29 @@ def install_openapi(app: FastAPI, extra_components: dict[str, Any] | None = None
 
 
 def install(app: FastAPI) -> None:
+    """Problem details for every error — except on the page's addresses (``/ui``), where people read
+    the answer: a page in plain words (api/page_errors.py), with the same status."""
+    from api.page_errors import error_page, is_page
+
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         # Routes with a body answer through api/bodies.py, which knows the body's schema; this
         # one answers for query and path parameters.
+        if is_page(request):
+            return error_page(request, 422, exc)
         return await problem_error(request, request_problem(list(exc.errors()), None,
                                                               parameter_nodes(request.scope.get("route"))))
 
     @app.exception_handler(ProblemError)
-    async def problem_error(request: Request, exc: ProblemError) -> JSONResponse:
+    async def problem_error(request: Request, exc: ProblemError) -> Response:
+        if is_page(request):
+            return error_page(request, exc.status, exc)
         return problem(exc.status, exc.slug, exc.title, exc.detail, request, exc.errors, error_count=exc.error_count)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_page(request) and exc.status_code >= 400:
+            return error_page(request, exc.status_code, exc, headers=getattr(exc, "headers", None))
         if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:
             # FastAPI's answer to a body that is not UTF-8 text: the same 422 as any other non-JSON body
             errors = [FieldProblem(pointer="", field="The document", detail="The text is not UTF-8", code="not_utf8")]
@@ -218,7 +228,9 @@ def install(app: FastAPI) -> None:
                        headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.error("unhandled_error", error_type=type(exc).__name__, path=request.url.path)
+        if is_page(request):
+            return error_page(request, 500, exc)
         return problem(500, "internal-error", "Internal error",
                        "PeerCheck could not complete the request; nothing was stored.", request)

@@ -67,6 +67,17 @@ def load_secret(settings: Settings) -> str:
     return path.read_text().strip()
 
 
+class CsrfRefused(HTTPException):
+    """A form post refused by the CSRF check (403). ``same_site``: it came from this site but its
+    token had expired or belongs to another session — the sender's own page, which may show what
+    was sent again with a fresh token (nothing done with it); False for a post from another site."""
+
+    def __init__(self, detail: str, *, same_site: bool):
+        super().__init__(403, detail)
+        self.same_site = same_site
+        self.form: dict[str, list[str]] = {}  # what was posted, when the route keeps it to show again
+
+
 @dataclass(frozen=True)
 class PageSession:
     sid: str
@@ -155,18 +166,19 @@ class Sessions:
         return self._signer("csrf").dumps(session.sid)
 
     def check_csrf(self, request: Request, session: PageSession, token: Any) -> None:
-        """Raise 403 unless the form post is same-site and carries this session's token."""
+        """Raise CsrfRefused (403) unless the form post is same-site and carries this session's token."""
         if request.headers.get("sec-fetch-site") == "cross-site":
-            raise HTTPException(403, "form posts from another site are refused")
+            raise CsrfRefused("form posts from another site are refused", same_site=False)
         origin = request.headers.get("origin")
         if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
-            raise HTTPException(403, "form posts from another site are refused")
+            raise CsrfRefused("form posts from another site are refused", same_site=False)
         try:
             sid = self._signer("csrf").loads(token, max_age=self.max_age) if isinstance(token, str) and token else None
         except BadSignature:
             sid = None
         if session.new or sid is None or not hmac.compare_digest(str(sid), session.sid):
-            raise HTTPException(403, "the form has expired or did not come from this page: reload the page and send it again")
+            raise CsrfRefused("the form has expired or did not come from this page: reload the page and send it again",
+                              same_site=True)
 
     # ------------------------------------------------------------------ report links
 

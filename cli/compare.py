@@ -22,7 +22,8 @@ from cli.terminal import SEVERITY_STYLES, STATUS_STYLES, console, err_console, p
 from engine import Decision, Finding
 from engine.comparison import compare
 from engine.validation import InvalidDocument, check_rules
-from report.format import SEVERITY_LABELS, STATUS_LABELS, at_least, counted, open_first, questions_text, subject_name
+from report.evidence import who
+from report.format import SEVERITY_LABELS, STATUS_LABELS, at_least, counted, open_first, questions_text
 
 
 def run_compare(args: Namespace) -> int:
@@ -88,7 +89,7 @@ def print_comparison(before_name: str, after_name: str, before: Decision, after:
             acknowledged = f.acknowledged is not None
             marker = Text.assemble(("❯ ", SEVERITY_STYLES[f.severity]),
                                    (f"{SEVERITY_LABELS[f.severity].upper():<8}", SEVERITY_STYLES[f.severity]))
-            head = Text.assemble((f.title, "dim" if acknowledged else "bold"), (f" — {subject_name(f.subject)}", "dim"),
+            head = Text.assemble((f.title, "dim" if acknowledged else "bold"), (f" — {who(f)}", "dim"),
                                  (" · acknowledged by the program" if acknowledged else "", "italic"))
             line = Table.grid(padding=(0, 1))  # the heading wraps under itself, not under the marker
             line.add_column(no_wrap=True)

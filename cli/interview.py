@@ -283,7 +283,7 @@ def run_interview(args: Namespace) -> int:
         out.print(Text(f"Note: {path.name} is rewritten with each answer; comments in it are not kept.", style="yellow"))
     first = interview.next(doc, limit=1)
     for problem in first.problems:
-        out.print(Text(f"  Not valid, asked again: {problem.pointer} — {problem.detail}", style="yellow"))
+        out.print(Text(f"  Not valid, asked again: {problem.text()}", style="yellow"))
     try:
         while args.limit is None or asked < args.limit:
             found = interview.next(doc, limit=len(skipped) + 1)

@@ -294,6 +294,14 @@ def _example(node: Node | None) -> str:
             "boolean": "true or false", "text": '"text in double quotes"'}.get(node.kind, "a value")
 
 
+def _numeric(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _nullable(where: Place) -> str:
     return ", or null when it is not known" if where.field is not None and where.field.nullable else ""
 
@@ -412,7 +420,8 @@ def describe(err: dict[str, Any], node: Node, base_pointer: str = "") -> Problem
             fix = f"Give a whole number{_range(where)}{_nullable(where)}."
     elif kind in ("float_type", "float_parsing") and isinstance(value, str):
         detail, code = "must be a number", "not_a_number"
-        fix = "Write the number without quotes."
+        fix = ("Write the number without quotes." if _numeric(value)
+               else f"Give a number in digits{_range(where)}{_nullable(where)}.")
     elif kind in ("bool_type", "bool_parsing"):
         detail, code = "must be true or false", "not_a_boolean"
         if isinstance(value, str):

@@ -20,7 +20,7 @@ from engine.evaluate import CitationOut, NeedsInformation, RuleOutcome, Subject
 from engine.questions import OpenQuestion, heading, peer_name, why
 from engine.spec import FiveP
 from engine.questions.catalog import catalog_for
-from report.evidence import EvidenceLine, evidence_lines, place
+from report.evidence import EvidenceLine, evidence_lines, place, who
 from report.format import FIVE_P_LABELS, SEVERITIES, SEVERITY_LABELS, dont_know, humanise, questions_text, value_text
 
 TOP_FINDINGS = 8  # critical and high findings named in the summary
@@ -289,7 +289,7 @@ def _finding_view(finding: Finding, ruleset: Ruleset, profile: Profile | None) -
         subject=subject_label(finding.subject, profile),
         evidence=evidence_lines(finding, ruleset, profile),
         citations=[_citation(c, ruleset) for c in finding.citations],
-        who=subject_label(finding.subject, None),
+        who=who(finding),
     )
 
 

@@ -24,7 +24,7 @@ from engine.facts import VOCABULARY
 from engine.questions.catalog import QuestionCatalog, catalog_for
 from engine.questions.draft import value_at
 from engine.questions.ranking import peer_name
-from report.format import value_text
+from report.format import subject_name, value_text
 
 MAX_LINES = 8  # a program-level rule that reads every peer's answer: the first lines, then how many more
 SEPARATOR = " › "
@@ -71,6 +71,31 @@ def evidence_lines(finding: Finding, ruleset: Ruleset, profile: Profile | None =
         more = len(lines) - MAX_LINES + 1
         lines = lines[: MAX_LINES - 1] + [EvidenceLine("And", f"{more} more answers", [], None)]
     return lines
+
+
+_PEER_FIELD = re.compile(r"/peers/(\d+)/")
+
+
+def peers_read(finding: Finding) -> list[int] | None:
+    """The peers (indices) whose answers a finding's evidence rests on, when it rests on nothing
+    else — a program-level rule that counts peers' answers; None when it reads any program field."""
+    pointers = [p for item in finding.evidence for p in item.pointers]
+    found = [_PEER_FIELD.match(p) for p in pointers]
+    if not pointers or not all(found):
+        return None
+    return sorted({int(m.group(1)) for m in found if m})
+
+
+def who(finding: Finding) -> str:
+    """Who a finding is about, short, for lists: 'Peer 2 (p2)'; 'Program' for the program — except a
+    program-level finding that rests only on peers' answers (peers paid below a living wage): 'Peer 1'
+    when one peer's answers are read, 'Across the peers' when several are (its evidence says whose
+    answer is which)."""
+    if finding.subject.kind == "program":
+        peers = peers_read(finding)
+        if peers:
+            return peer_name(peers[0] + 1) if len(peers) == 1 else "Across the peers"
+    return subject_name(finding.subject)
 
 
 def place(pointer: str, catalog: QuestionCatalog, own_peer: int | None = None, profile: Profile | None = None) -> str:

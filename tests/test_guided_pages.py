@@ -87,6 +87,12 @@ def state(page: str) -> dict:
     return json.loads(dict(guided_form(page))["state"])
 
 
+def left_out(page: str) -> str:
+    """The text of the page's "Some answers were left out" panel ('' when there is none)."""
+    found = re.search(r'<section class="notice" aria-labelledby="left-out-title">(.*?)</section>', page, flags=re.S)
+    return htmllib.unescape(re.sub(r"<[^>]+>", "", found.group(1))) if found else ""
+
+
 def shown(page: str) -> list[str]:
     return [v for n, v in guided_form(page) if n == "shown"]
 
@@ -253,7 +259,8 @@ def test_the_profile_so_far_downloads_and_continues_from_the_file(client):
     pasted = client.post("/ui/continue", data={"csrf_token": token, "profile_json": yaml_file.text})  # YAML, pasted
     assert pasted.status_code == 200 and state(pasted.text)["program"] == saved["program"]
     broken = client.post("/ui/continue", data={"csrf_token": token, "profile_json": '{"program": '})
-    assert broken.status_code == 422 and "could not be read (line 1" in broken.text
+    assert broken.status_code == 422 and "The text you pasted could not be read: " in broken.text
+    assert htmllib.unescape(broken.text).count("(line 1, column 13)") == 1
 
 
 def test_a_complete_profile_continues_where_its_most_valuable_question_is(client):
@@ -263,8 +270,20 @@ def test_a_complete_profile_continues_where_its_most_valuable_question_is(client
     # a part that is not valid is named and left out, the rest kept
     broken = {**BASE_PROFILE, "program": {**BASE_PROFILE["program"], "state": "Ohio"}}
     page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(broken)}).text
-    assert "Some answers were left out" in page and "/program/state" in page
+    assert "Program › State: is not one of the codes this field takes. Did you mean OH (Ohio)?" in left_out(page)
+    assert "/program/state" not in left_out(page)  # the field by its label, not a JSON pointer
     assert "state" not in state(page)["program"]
+
+
+def test_problems_in_a_continued_file_are_worded_as_the_api_words_them(client):
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    broken = {**BASE_PROFILE, "program": {**BASE_PROFILE["program"], "hostagency": "jail"},
+              "peers": [{**BASE_PROFILE["peers"][0], "fte": "half"}] + BASE_PROFILE["peers"][1:]}
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(broken)}).text
+    said = left_out(page)
+    assert "Peer 1 › Full-time equivalent (FTE): must be a number." in said
+    assert "Program › “hostagency”: is not a field of the profile schema here. Did you mean “host_agency”" in said
+    assert not re.search(r"/program/|/peers/|Input should", said)  # no pointers, no raw validator English
 
 
 def test_peers_are_added_and_removed(client):
@@ -359,3 +378,130 @@ def test_a_large_uploaded_program_keeps_every_peer_and_lists_the_first_thirty(cl
     assert max(int(p.split("/")[2]) for p in shown(page)) == MAX_FORM_PEERS - 1
     page = submit(client, page).text  # saving the step keeps the peers it does not list
     assert len(state(page)["peers"]) == MAX_FORM_PEERS + 10
+
+
+def test_the_downloaded_yaml_file_is_evaluated_as_it_is(client):
+    page = client.get("/ui").text
+    page = submit(client, page, {"/program/name": "Lakeside", "/program/state": "MI"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "Peer specialist"}, action="next").text
+    yaml_file = submit(client, page, {"format": "yaml"}, action="", path="/ui/download")
+    assert yaml_file.status_code == 200 and yaml_file.text.startswith("#")
+    token = dict(guided_form(page))["csrf_token"]
+    uploaded = client.post("/ui/evaluate", data={"csrf_token": token},
+                           files={"profile_file": ("lakeside-profile.yaml", yaml_file.content, "application/yaml")})
+    pasted = client.post("/ui/evaluate", data={"csrf_token": token, "profile_json": yaml_file.text})
+    for response in (uploaded, pasted):
+        assert response.status_code == 200, response.text
+        assert "not valid JSON" not in response.text and "Lakeside" in response.text
+
+
+def error_page_text(response) -> str:
+    return htmllib.unescape(re.sub(r"<[^>]+>", " ", response.text))
+
+
+@pytest.mark.parametrize("path,status,words", [
+    ("/ui/decisions/3f6c2a0e-8d1b-4f5e-9a7c-2b4d6e8f0a1c", 404, "Report not found"),
+    ("/ui/decisions/not-an-id", 422, "This report link is not complete"),
+    ("/ui/compare?before=3f6c2a0e-8d1b-4f5e-9a7c-2b4d6e8f0a1c", 422, "This comparison link is not complete"),
+    ("/ui/compare?before=3f6c2a0e-8d1b-4f5e-9a7c-2b4d6e8f0a1c&after=4f6c2a0e-8d1b-4f5e-9a7c-2b4d6e8f0a1c", 404,
+     "One of the two reports compared is not saved here"),
+    ("/ui/nowhere", 404, "Page not found"),
+    ("/ui/step", 405, "reached by pressing a button"),
+])
+def test_page_addresses_answer_errors_with_pages_for_people(client, path, status, words):
+    response = client.get(path)
+    assert response.status_code == status and response.headers["content-type"].startswith("text/html")
+    text = error_page_text(response)
+    assert words in text and "Start a new review" in text and 'href="/ui"' in response.text
+    assert "pattern" not in text and "^[" not in text and "problem" not in response.headers["content-type"]
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+
+
+def test_the_api_still_answers_errors_with_problem_details(client):
+    response = client.get("/v1/evaluations/not-an-id")
+    assert response.status_code == 422 and response.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_step_sent_with_an_expired_token_comes_back_with_its_answers(client):
+    page = client.get("/ui").text
+    page = submit(client, page, {"/program/name": "Lakeside", "/program/state": "MI"}, action="goto:peers").text
+    before = state(page)
+    client.cookies.clear()  # the browser session ended (or the token expired) while the page was open
+    stale = [(n, v) for n, v in _parsed(page).pairs if n != "/peers/0/title"]
+    stale += [("/peers/0/title", "Peer specialist"), ("action", "goto:review")]
+    refused = client.post("/ui/step", content=urlencode(stale).encode(),
+                          headers={"content-type": "application/x-www-form-urlencoded"})
+    assert refused.status_code == 403 and h1(refused.text) == h1(page) == ["The peers"]
+    assert "your answers were not saved yet" in refused.text
+    assert state(refused.text) == before  # nothing saved, nothing evaluated
+    assert 'value="Peer specialist"' in refused.text  # what was typed, shown again
+    assert dict(guided_form(refused.text))["csrf_token"] != dict(guided_form(page))["csrf_token"]
+    again = submit(client, refused.text, action="next")  # sent again, with the fresh token
+    assert again.status_code == 200 and state(again.text)["peers"][0]["title"] == "Peer specialist"
+    # a post from another site is refused outright, with nothing of it shown
+    other = client.post("/ui/step", content=urlencode(stale).encode(), headers={
+        "content-type": "application/x-www-form-urlencoded", "origin": "https://elsewhere.example"})
+    assert other.status_code == 403 and "Lakeside" not in other.text and "Form refused" in other.text
+
+
+def test_an_expired_form_elsewhere_is_a_page_in_plain_words(client):
+    response = client.post("/ui/evaluate", data={"profile_json": "{}", "csrf_token": "stale"})
+    assert response.status_code == 403 and response.headers["content-type"].startswith("text/html")
+    assert "The form had expired" in error_page_text(response)
+
+
+def test_the_findings_panel_names_the_peer_whose_title_is_missing(client):
+    page = client.get("/ui").text
+    assert "Findings appear here once the program&#39;s name, the program&#39;s state and at least one peer&#39;s job title are given" in page
+    page = submit(client, page, {"/program/name": "P", "/program/state": "OH"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "Peer Specialist"}, action="add_peer").text
+    assert [p.get("title") for p in state(page)["peers"]] == ["Peer Specialist", None]
+    assert "Findings appear here once Peer 2&#39;s job title is given." in page
+    assert "at least one peer" not in page
+
+
+def test_why_we_ask_names_peers_as_people_do_and_none_before_there_are_any(client):
+    page = client.get("/ui").text
+    assert not re.search(r"\(peer \d|[Pp]eers? \d", re.sub(r'<input[^>]*>', "", page.split('class="panel upload"')[0]))
+    page = submit(client, page, {"/program/name": "P", "/program/state": "OH"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "First"}, action="add_peer").text
+    page = submit(client, page, {"/peers/1/title": "Second"}, action="goto:policies").text
+    text = htmllib.unescape(re.sub(r"<[^>]+>", " ", page))
+    assert "for Peers 1 and 2)" in text and "(peer " not in text
+
+
+def test_a_program_finding_about_peers_is_not_labelled_program(client):
+    one_low = {**BASE_PROFILE, "peers": [{**BASE_PROFILE["peers"][0], "living_wage": False}] + BASE_PROFILE["peers"][1:]}
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(one_low)}).text
+    listed = re.search(r"<li>(?:(?!</li>).)*?Peers paid below a living wage.*?</li>", page, flags=re.S).group(0)
+    assert "— Program" not in listed and "— Across the peers" in listed  # the evidence says whose answer is which
+    single = {**one_low, "peers": one_low["peers"][:1]}
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(single)}).text
+    assert "— Peer 1" in re.search(r"<li>(?:(?!</li>).)*?Peers paid below a living wage.*?</li>", page, flags=re.S).group(0)
+
+
+def test_program_findings_keep_their_label(evaluator):
+    from engine import Profile
+    from report.context import who
+
+    decision = evaluator.evaluate(Profile.model_validate({**BASE_PROFILE, "program": {
+        **BASE_PROFILE["program"], "secure_funding": False}}))
+    program = [f for f in decision.findings if f.subject.kind == "program"]
+    assert program and all(who(f) == "Program" for f in program if any("/program/" in p for e in f.evidence for p in e.pointers))
+
+
+def test_upload_problems_are_said_once_and_plainly(client):
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    repeated = "program:\n  name: A\n  name: B\n  state: OH\n"
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": repeated})
+    text = htmllib.unescape(page.text)
+    assert page.status_code == 422 and "names “name” twice" in text
+    assert text.count("line 3, column 3") == 1
+    for path in ("/ui/continue", "/ui/evaluate"):
+        empty = client.post(path, data={"csrf_token": token, "profile_json": "  \n"})
+        said = htmllib.unescape(re.sub(r"<[^>]+>", "", empty.text))
+        assert empty.status_code == 422 and "JSON object" not in said
+        assert "The box is empty: paste a profile or choose a file" in said or "The box: is empty. Paste a profile or choose a file." in said
+    empty_file = client.post("/ui/evaluate", data={"csrf_token": token}, files={"profile_file": ("p.json", b"", "application/json")})
+    assert empty_file.status_code == 422 and "The file" in empty_file.text and "JSON object" not in empty_file.text

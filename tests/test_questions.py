@@ -172,7 +172,7 @@ def test_peers_are_counted_from_one(evaluator):
     assert heading(duties[1]) == "Peer 2 (p2) › Duties"
     consent = next(q for q in decision.questions if q.pointer == "/policies/consent_protocol")
     assert heading(consent) == "Policies › Consent and release-of-information protocol"
-    assert "(peer 1, 2, 3, 4)" in why(consent)
+    assert "for Peers 1, 2, 3 and 4)" in why(consent) and "peer 1" not in why(consent)
 
 
 def test_a_complete_profile_has_no_questions(evaluator):

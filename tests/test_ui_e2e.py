@@ -323,6 +323,15 @@ def test_a_broken_profile_shows_its_problems(page, base_url):
     assert "not valid JSON" in page.locator(".problems").inner_text()
 
 
+def test_an_old_report_link_is_a_page_with_a_way_on(page, base_url):
+    response = page.goto(f"{base_url}/ui/decisions/3f6c2a0e-8d1b-4f5e-9a7c-2b4d6e8f0a1c")
+    assert response.status == 404 and one_h1(page) == "Report not found"
+    check_accessibility(page, "error page (404)")
+    with page.expect_navigation():
+        page.locator("main").get_by_role("link", name="Start a new review").click()
+    assert one_h1(page) == "About the program"
+
+
 def test_an_uploaded_fixture_file_continues_in_the_form(page, base_url):
     fixture = sorted((ROOT / "fixtures" / "programs").glob("*.json"))[0]
     name = json.loads(fixture.read_text())["profile"]["program"]["name"]

@@ -93,6 +93,7 @@ def test_peers_are_counted_from_1_for_people_and_from_0_for_machines():
     ("/peers/0/benefits", 1, "not a number"),
     ("/supervision/co_supervision", "true", "without quotes"),
     ("/peers/0/fte", "0.5", "without quotes"),
+    ("/peers/0/fte", "half", "Give a number in digits from 0.01 to 1"),
 ])
 def test_json_types_are_strict(pointer, value, fix):
     problem = only(variant({pointer: value}))

@@ -10,9 +10,9 @@
 The routes (api/routes/pages.py) stay thin: read the post, call these, render.
 """
 
-from api.guided.findings import so_far
+from api.guided.findings import so_far, still_needed
 from api.guided.form import REVIEW, StepView, build_step, read_answers, steps
 from api.guided.state import FormState, decode, encode, read_state
 
 __all__ = ["FormState", "REVIEW", "StepView", "build_step", "decode", "encode", "read_answers", "read_state",
-           "so_far", "steps"]
+           "so_far", "steps", "still_needed"]

@@ -48,11 +48,13 @@ def decode(text: str | None) -> tuple[Any, list[DraftProblem]]:
     if not text:
         return {}, []
     if len(text.encode("utf-8", errors="replace")) > MAX_STATE_BYTES:
-        return {}, [DraftProblem(pointer="", detail="the saved answers are too large to read: upload the profile as a file")]
+        return {}, [DraftProblem(pointer="", field="Your saved answers", detail="are too large to read",
+                                 fix="Upload the profile as a file.")]
     try:
         return json.loads(text), []
     except ValueError:
-        return {}, [DraftProblem(pointer="", detail="the saved answers could not be read: start again, or upload your file")]
+        return {}, [DraftProblem(pointer="", field="Your saved answers", detail="could not be read",
+                                 fix="Start again, or upload your file.")]
 
 
 def encode(state: FormState) -> str:

@@ -28,20 +28,21 @@ from starlette.datastructures import FormData, UploadFile
 
 from api import stored
 from api.deps import Service, get_service
-from api.guided import REVIEW, FormState, build_step, decode, encode, read_answers, read_state, so_far, steps
+from api.guided import REVIEW, FormState, build_step, decode, encode, read_answers, read_state, so_far, steps, still_needed
 from api.guided.form import TITLES
 from api.guided.state import MAX_FORM_PEERS, add_peer, remove_peer
 from api.logs import log
 from api.recording import record
 from api.routes.evaluations import UUID_PATTERN
-from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, example_text
-from api.session import CSRF_FIELD, PageSession, page_session, sessions
+from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, empty_submission, example_text
+from api.session import CSRF_FIELD, CsrfRefused, PageSession, page_session, sessions
 from engine import Decision
 from engine.comparison import compare
 from engine.questions import Interview
 from engine.validation import InvalidDocument, read_document
 from report import build
-from report.format import counted, open_first, subject_name
+from report.evidence import who
+from report.format import counted, open_first
 from report.html import template_context
 
 router = APIRouter()
@@ -74,7 +75,7 @@ def _render(request: Request, session: PageSession, service: Service, state: For
         **(template_context(ctx) if ctx is not None else {"ctx": None}),
         view=view, review=review, progress=progress, state_json=encode(state), problems=state.problems,
         steps=[(s, TITLES[s]) for s in steps(interview)], TITLES=TITLES, evaluated=evaluated, seen=sorted(seen),
-        peers=len(state.peers), max_peers=MAX_FORM_PEERS, notice=notice,
+        peers=len(state.peers), max_peers=MAX_FORM_PEERS, notice=notice, still_needed=still_needed(state),
         csrf_token=sessions(request).csrf_token(session), root=root, example=example_text(),
         stores_profiles=service.settings.decision_log_store_profiles, has_log=service.decision_log is not None,
         sign_out=f"{root}/ui/sign-out" if session.signed_in else None,
@@ -88,13 +89,15 @@ def _may_evaluate(session: PageSession) -> None:
 
 
 async def _form(request: Request, session: PageSession, files: int = 0) -> FormData:
+    """The posted form, once its CSRF token is checked (CsrfRefused, 403, otherwise)."""
     try:
         form = await request.form(max_files=files, max_fields=MAX_FIELDS, max_part_size=MAX_UPLOAD_BYTES)
     except Exception:  # noqa: BLE001 - malformed or oversized multipart bodies
         raise HTTPException(413, f"the form is too large: at most {MAX_UPLOAD_BYTES:,} bytes a part") from None
     try:
         sessions(request).check_csrf(request, session, form.get(CSRF_FIELD))
-    except HTTPException:
+    except CsrfRefused as exc:
+        exc.form = _form_lists(form)  # what was sent, for the sender's own page to show again
         await form.close()
         raise
     return form
@@ -111,7 +114,12 @@ def ui(request: Request, service: Service = Depends(get_service),
 async def ui_step(request: Request, service: Service = Depends(get_service),
                   session: PageSession = Depends(page_session)) -> HTMLResponse:
     _may_evaluate(session)
-    form = await _form(request, session)
+    try:
+        form = await _form(request, session)
+    except CsrfRefused as exc:
+        if not exc.same_site:
+            raise
+        return await run_in_threadpool(_refused_step, request, session, service, exc.form)
     outcome = await run_in_threadpool(_step, request, session, service, _form_lists(form))  # off the event loop
     if isinstance(outcome, HTMLResponse):
         return outcome
@@ -136,7 +144,8 @@ def _step(request: Request, session: PageSession, service: Service,
     doc, errors = read_answers(_interview(service), state, shown, fields)
     if not errors:
         updated = read_state(doc, service.evaluator.questions)
-        errors = {p.pointer: _draft_error(service, p.pointer, p.detail) for p in updated.problems if p.pointer in shown}
+        errors = {p.pointer: _draft_error(service, p.pointer, p.detail + "." + (f" {p.fix}" if p.fix else ""))
+                  for p in updated.problems if p.pointer in shown}
     if errors:
         log.info("guided_step", step=step, errors=len(errors))
         return _render(request, session, service, state, step, status=422, seen=seen_before, posted=fields,
@@ -163,6 +172,23 @@ def _step(request: Request, session: PageSession, service: Service,
     if target == REVIEW:
         return state, evaluated
     return _render(request, session, service, state, target, seen=seen, evaluated=evaluated, notice=notice)
+
+
+def _refused_step(request: Request, session: PageSession, service: Service,
+                  fields: dict[str, list[str]]) -> HTMLResponse:
+    """A step sent with an expired token (or from a browser session that has since ended): nothing
+    is saved, evaluated or recorded — the same step comes back (403) with what was sent filled in
+    and a fresh token, to be sent again. A post from another site never gets here."""
+    order = steps(_interview(service))
+    step = _one(fields, "step")
+    step = step if step in order else order[0]
+    raw, carried = decode(_one(fields, "state"))
+    state = read_state(raw, service.evaluator.questions, carried)
+    log.info("guided_step", step=step, refused="csrf")
+    return _render(request, session, service, state, step, status=403, seen=frozenset(fields.get("seen", [])),
+                   posted=fields, evaluated=_one(fields, "evaluated"),
+                   notice="This page had been open too long, so your answers were not saved yet. They are shown "
+                          "again below: check them and press the button again.")
 
 
 def _one(fields: dict[str, list[str]], name: str) -> str:
@@ -251,13 +277,18 @@ async def ui_continue(request: Request, service: Service = Depends(get_service),
     if len(data) > MAX_UPLOAD_BYTES:
         return await run_in_threadpool(_render, request, session, service, empty, "program", status=422,
                        notice=f"The file is larger than {MAX_UPLOAD_BYTES:,} bytes: upload a single profile.")
+    blank = empty_submission(data, name)
+    if blank is not None:
+        return await run_in_threadpool(_render, request, session, service, empty, "program", status=422,
+                                       notice=f"{blank.field} {blank.detail}: {blank.fix[0].lower()}{blank.fix[1:]}")
     try:
         doc = await run_in_threadpool(read_document, data, name=name, sniff=True)
     except InvalidDocument as exc:
-        first = exc.problems[0]
-        where = f" (line {first.line}, column {first.column})" if getattr(first, "line", None) else ""
+        first = exc.problems[0]  # its detail says where, by line and column, when the text says
+        where = f"{first.field}: " if first.pointer else ""
         return await run_in_threadpool(_render, request, session, service, empty, "program", status=422,
-                       notice=f"The file could not be read{where}: {first.detail}. {first.fix or ''}".strip())
+                       notice=f"{'The file' if name else 'The text you pasted'} could not be read: {where}{first.detail}. "
+                              f"{first.fix or ''}".strip())
     if isinstance(doc, dict) and isinstance(doc.get("profile"), dict):
         doc = doc["profile"]  # a fixture file: the profile under "profile"
     state = await run_in_threadpool(read_state, doc, service.evaluator.questions)
@@ -319,7 +350,7 @@ def ui_compare(
         before=decisions[0], after=decisions[1], groups=[
             ("resolved", "Resolved by the change", resolved), ("new", "New since the change", new),
             ("remaining", "Still found", remaining)],
-        who=lambda f: subject_name(f.subject), open_first=open_first, counted=counted, root=root, links={"before": f"{root}/ui/decisions/{before}", "after": f"{root}/ui/decisions/{after}"},
+        who=who, open_first=open_first, counted=counted, root=root, links={"before": f"{root}/ui/decisions/{before}", "after": f"{root}/ui/decisions/{after}"},
         sign_out=f"{root}/ui/sign-out" if session.signed_in else None, csrf_token=sessions(request).csrf_token(session))
     log.info("guided_compare", resolved=len(resolved), remaining=len(remaining), new=len(new))
     return sessions(request).attach(HTMLResponse(html, headers=HTML_HEADERS), session)

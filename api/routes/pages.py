@@ -3,8 +3,8 @@
 * ``POST /v1/reports`` — a profile in (JSON, as for ``/v1/evaluations``), the report out:
   HTML, or Markdown with ``?format=markdown``. Invalid profiles get the usual RFC 9457 problem.
 * ``POST /ui/evaluate`` — a profile pasted or uploaded on the page (api/routes/guided.py serves
-  ``/ui``, the guided form), evaluated as it is: the report. A plain form post; no JavaScript.
-  Invalid JSON or an invalid profile shows each problem on the page with status 422
+  ``/ui``, the guided form), JSON or YAML, evaluated as it is: the report. A plain form post; no
+  JavaScript. A file that cannot be read or an invalid profile shows each problem on the page with status 422
   — the field by its label, what is wrong, the fix, and for JSON that cannot be read the line
   with the problem marked — keeping what the user typed. The page is rendered before the
   decision is recorded, so a page that fails to render leaves nothing stored.
@@ -248,9 +248,10 @@ def _unreadable(detail: str, fix: str) -> InvalidDocument:
     return InvalidDocument([DocumentProblem("", "The form", detail, fix, code="unreadable")])
 
 
-async def _submitted(request: Request, session: PageSession) -> str | bytes:
-    """The profile the user sent: the uploaded file (bytes) if one was chosen, else the text box.
-    Raises InvalidDocument (too large, no form); 403 without this session's CSRF token."""
+async def _submitted(request: Request, session: PageSession) -> tuple[str | bytes, str | None]:
+    """The profile the user sent and the file's name: the uploaded file (bytes) if one was chosen,
+    else the text box (no name). Raises InvalidDocument (too large, no form); 403 without this
+    session's CSRF token."""
     try:
         form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_UPLOAD_BYTES)
     except Exception:  # noqa: BLE001 - malformed or oversized multipart bodies
@@ -262,9 +263,9 @@ async def _submitted(request: Request, session: PageSession) -> str | bytes:
             data = await upload.read(MAX_UPLOAD_BYTES + 1)
             if len(data) > MAX_UPLOAD_BYTES:
                 raise _unreadable(f"holds a file larger than {MAX_UPLOAD_BYTES:,} bytes", "Upload a single profile.")
-            return data
+            return data, upload.filename
         text = form.get("profile_json")
-        return text if isinstance(text, str) else ""
+        return (text if isinstance(text, str) else ""), None
     finally:
         await form.close()  # the upload's temporary file, now rather than whenever it is collected
 
@@ -275,8 +276,23 @@ def _shown(data: str | bytes) -> str:
     return text.encode("utf-8", errors="replace").decode("utf-8")
 
 
-def _read(data: str | bytes, ruleset) -> LoadedProfile:
-    loaded = read_profile(data)
+def empty_submission(data: str | bytes, name: str | None) -> DocumentProblem | None:
+    """An empty box or file, said as the page says it (not as a parser would: "give a JSON object")."""
+    if data.strip():
+        return None
+    if name is None:
+        return DocumentProblem("", "The box", "is empty", "Paste a profile or choose a file.", code="empty")
+    return DocumentProblem("", "The file", "is empty", "Choose the profile file, or paste a profile in the box.",
+                           code="empty")
+
+
+def _read(data: str | bytes, name: str | None, ruleset) -> LoadedProfile:
+    """The one reader of uploads and pastes (as ``/ui/continue``): JSON or YAML — by the file's
+    name, or for pasted text by how it starts."""
+    empty = empty_submission(data, name)
+    if empty is not None:
+        raise InvalidDocument([empty])
+    loaded = read_profile(data, name=name, sniff=True)
     check_rules(loaded, ruleset)
     return loaded
 
@@ -298,11 +314,11 @@ async def ui_evaluate(request: Request, service: Service = Depends(get_service),
         raise HTTPException(403, "this key lacks the 'evaluate' scope")
     data: str | bytes = ""
     try:
-        data = await _submitted(request, session)
+        data, name = await _submitted(request, session)
     except InvalidDocument as exc:
         invalid: InvalidDocument | None = exc
     else:
-        loaded, invalid = await validate_off_loop(len(data), _read, data, service.ruleset)
+        loaded, invalid = await validate_off_loop(len(data), _read, data, name, service.ruleset)
     if invalid is not None:
         log.info("report_invalid", via="ui", problems=invalid.total)
         return _page(request, session, status=422, profile_text=_shown(data), invalid=invalid)

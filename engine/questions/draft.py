@@ -9,8 +9,10 @@ Reading it never fails:
   ``Draft.unknown_sources``) — a stand-in never decides a rule;
 * until the peers are listed, one stand-in peer stands for "at least one": its questions are
   counted for progress but not asked;
-* a value the schema rejects is a *problem* (JSON pointer into the draft, what is wrong); the
-  value is left out and its question is asked again. Problems never quote the value;
+* a value the schema rejects is a *problem* (JSON pointer into the draft; the field by its label
+  and position, what is wrong and the fix, worded by engine/validation.py as for
+  ``POST /v1/evaluations``); the value is left out and its question is asked again. Problems
+  never quote the value;
 * ``dont_know`` entries that name no question, a peer not listed, or a field that has an answer
   are problems too, and are left out (the answer stands).
 
@@ -25,9 +27,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from engine.fields import place, root
 from engine.profile import SCHEMA_VERSION, Profile
 from engine.questions.catalog import MAX_PEERS, QuestionCatalog
 from engine.questions.models import DraftProblem
+from engine.validation import describe
 
 MAX_DONT_KNOW = 10_000
 ROUNDS = 4
@@ -59,14 +63,14 @@ class Draft:
 def read_draft(data: Any, catalog: QuestionCatalog) -> Draft:
     problems: list[DraftProblem] = []
     if not isinstance(data, dict):
-        problems.append(DraftProblem(pointer="", detail="expected a JSON object: a program profile, complete or not"))
+        problems.append(_problem("", "is not an object: a program profile, complete or not, is written in curly braces"))
         data = {}
     doc = _copy(data)
     schema_given = doc.get("schema_version") is not None
     raw_dont_know = doc.pop("dont_know", None)
     peers = doc.get("peers")
     if isinstance(peers, list) and len(peers) > MAX_PEERS:
-        problems.append(DraftProblem(pointer="/peers", detail=f"at most {MAX_PEERS} peers; the first {MAX_PEERS} are read"))
+        problems.append(_problem("/peers", f"list more than {MAX_PEERS} peers: the first {MAX_PEERS} are read"))
         doc["peers"] = peers[:MAX_PEERS]
     _unique_peer_ids(doc, problems)
 
@@ -78,8 +82,9 @@ def read_draft(data: Any, catalog: QuestionCatalog) -> Draft:
             break
         except ValidationError as exc:
             dropped = False
-            for err in exc.errors(include_url=False, include_input=False):
-                problems.append(DraftProblem(pointer=_pointer(err["loc"]), detail=_detail(err)))
+            for err in exc.errors(include_url=False):  # the input only informs the fix; it is never quoted
+                said = describe(err, _PROFILE)
+                problems.append(DraftProblem(pointer=said.pointer, field=said.field, detail=said.detail, fix=said.fix))
                 dropped = _drop(doc, err["loc"]) or dropped
             if not dropped:  # an error no value can be blamed for: read nothing but the stand-ins
                 doc = {}
@@ -119,7 +124,7 @@ def _unique_peer_ids(doc: dict[str, Any], problems: list[DraftProblem]) -> None:
     for index, peer in enumerate(peers):
         if isinstance(peer, dict) and isinstance(peer.get("id"), str):
             if peer["id"] in seen:
-                problems.append(DraftProblem(pointer=f"/peers/{index}/id", detail="another peer already has this id"))
+                problems.append(_problem(f"/peers/{index}/id", "is the same id as another peer's", "Give each peer its own id."))
                 del peer["id"]
             else:
                 seen.add(peer["id"])
@@ -186,18 +191,13 @@ def _drop(doc: dict[str, Any], loc: tuple[Any, ...]) -> bool:
 _NOTHING = object()
 
 
-def _pointer(loc: tuple[Any, ...]) -> str:
-    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in loc)
+_PROFILE = root(Profile)
 
 
-def _detail(err: dict[str, Any]) -> str:
-    """Pydantic's message, except for a choice outside the list: the options are the question's
-    (``GET /v1/questionnaire``), not a list of codes to read here."""
-    if err["type"] in ("enum", "literal_error"):
-        return "not one of this question's options"
-    if err["type"] == "extra_forbidden":
-        return "not a field of the profile"
-    return err["msg"]
+def _problem(pointer: str, detail: str, fix: str | None = None) -> DraftProblem:
+    """A problem the reader finds itself, with the field named as engine/validation.py names it."""
+    segments = [int(s) if s.isdigit() else s for s in pointer.split("/")[1:]]
+    return DraftProblem(pointer=pointer, field=place(_PROFILE, segments).label, detail=detail, fix=fix)
 
 
 def _dont_know(raw: Any, profile: Profile, listed: bool, catalog: QuestionCatalog,
@@ -205,10 +205,10 @@ def _dont_know(raw: Any, profile: Profile, listed: bool, catalog: QuestionCatalo
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        problems.append(DraftProblem(pointer="/dont_know", detail="expected a list of JSON pointers"))
+        problems.append(_problem("/dont_know", "must be a list", 'Write it as a list of questions\' JSON pointers, such as ["/peers/0/fte"].'))
         return ()
     if len(raw) > MAX_DONT_KNOW:
-        problems.append(DraftProblem(pointer="/dont_know", detail=f"at most {MAX_DONT_KNOW} entries; the first are read"))
+        problems.append(_problem("/dont_know", f"has more than {MAX_DONT_KNOW:,} entries: the first are read"))
         raw = raw[:MAX_DONT_KNOW]
     kept: dict[str, None] = {}
     peers = len(profile.peers) if listed else 0
@@ -216,13 +216,14 @@ def _dont_know(raw: Any, profile: Profile, listed: bool, catalog: QuestionCatalo
         where = f"/dont_know/{index}"
         located = catalog.locate(pointer) if isinstance(pointer, str) else None
         if located is None:
-            problems.append(DraftProblem(pointer=where, detail="names no question (see GET /v1/questionnaire)"))
+            problems.append(_problem(where, "names no question", "GET /v1/questionnaire lists the questions."))
         elif located[0].required:
-            problems.append(DraftProblem(pointer=where, detail=f"{located[0].label} is needed for any review: it cannot be \"don't know\""))
+            problems.append(_problem(where, f"names {located[0].label}, which is needed for any review: it cannot be “don't know”",
+                                     "Answer it instead."))
         elif located[1] is not None and located[1] >= peers:
-            problems.append(DraftProblem(pointer=where, detail=f"names peer {located[1] + 1}, but the draft lists {peers}"))
+            problems.append(_problem(where, f"names Peer {located[1] + 1}, but the draft lists {peers} peer{'s' * (peers != 1)}"))
         elif value_at(profile, pointer) is not None:
-            problems.append(DraftProblem(pointer=where, detail="the field has an answer, which is used"))
+            problems.append(_problem(where, "names a question that has an answer, which is used"))
         else:
             kept[pointer] = None
     return tuple(kept)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from engine.construct import built
 from engine.facts import VOCABULARY
 from engine.questions.draft import Draft, read_draft, value_at
-from engine.questions.models import NextQuestion, NextQuestions, OpenQuestion, Progress
+from engine.questions.models import NextQuestion, NextQuestions, OpenQuestion, Progress, WaitingRule
 from engine.questions.ranking import CRITICAL_HIGH
 
 if TYPE_CHECKING:  # engine.evaluate imports this package; the evaluator is passed in
@@ -69,6 +69,8 @@ class Interview:
             best = heapq.nsmallest(limit - len(chosen), askable.items(),
                                    key=lambda item: self.ranker.order_key(item[0], item[1][0]))
             chosen += [self.ranker.question(pointer, slot, False, peer_ids) for pointer, slot in best]
+        if not draft.peers_listed:  # the one peer rules waited on is a stand-in: no peer to name yet
+            chosen = [_without_peers(q) for q in chosen]
         return NextQuestions(
             ruleset_version=self.catalog.ruleset_version,
             complete=draft.complete,
@@ -130,6 +132,13 @@ class Interview:
         q = definition[0] if definition else None
         return built(NextQuestion, {**question.__dict__, "help": q.help if q else None,
                                     "answer": q.answer if q else None, "required": required})
+
+
+def _without_peers(question: OpenQuestion) -> OpenQuestion:
+    if not any(w.peers for w in question.waiting):
+        return question
+    return built(OpenQuestion, {**question.__dict__, "waiting": [
+        w if not w.peers else built(WaitingRule, {**w.__dict__, "peers": None}) for w in question.waiting]})
 
 
 def _peer_of(pointer: str) -> int:

@@ -145,8 +145,19 @@ class Progress(BaseModel):
 
 
 class DraftProblem(BaseModel):
+    """One part of a draft that is not valid, worded as ``POST /v1/evaluations`` words problems
+    (engine/validation.py): the field by its label and position, what is wrong, the fix."""
+
     pointer: str = Field(description="JSON pointer into the draft ('' for the draft itself).")
-    detail: str = Field(description="What is wrong; the value there was left out of the review.")
+    field: str = Field("", description="The field for people, by its label and position: 'Peer 1 › Full-time "
+                       "equivalent (FTE)' ('' when the problem is not about one field).")
+    detail: str = Field(description="What is wrong, in plain words; the value there was left out of the review.")
+    fix: str | None = Field(None, description="What to do, when PeerCheck can tell: 'Did you mean OH (Ohio)?'.")
+
+    def text(self) -> str:
+        """The problem in one line: field, what is wrong, the fix."""
+        where = f"{self.field}: " if self.field else ""
+        return f"{where}{self.detail}." + (f" {self.fix}" if self.fix else "")
 
 
 class NextQuestions(BaseModel):

@@ -203,6 +203,15 @@ def peer_name(number: int, peer_id: str | None = None) -> str:
     return f"Peer {number}" + (f" ({peer_id})" if peer_id else "")
 
 
+def peers_named(numbers: Sequence[int], most: int = 5) -> str:
+    """Peers (numbered from 1) in words: 'Peer 1', 'Peers 1 and 2', 'Peers 1, 2, 3, 4, 5 and 3 more'."""
+    if len(numbers) == 1:
+        return peer_name(numbers[0])
+    shown = [str(n) for n in numbers[:most]]
+    rest = len(numbers) - len(shown)
+    return "Peers " + (", ".join(shown) + f" and {rest} more" if rest else ", ".join(shown[:-1]) + " and " + shown[-1])
+
+
 def heading(question: OpenQuestion) -> str:
     """How a question is named to people: 'Peer 2 › Active caseload', 'Supervision › How often supervision
     happens'. Peers are counted from 1; the caller's own id for the peer follows in brackets."""
@@ -218,9 +227,7 @@ def why(question: OpenQuestion, limit: int = 3) -> str:
     """'Why we ask' in one line: the most severe waiting rules, then how many more."""
     parts = []
     for w in question.waiting[:limit]:
-        peers = ""
-        if w.peers and question.peer is None:
-            peers = " (peer " + ", ".join(str(p) for p in w.peers[:5]) + (", …" if len(w.peers) > 5 else "") + ")"
-        parts.append(f"{w.title} ({w.severity}{', finding to confirm' if w.outcome == 'fired' else ''}){peers}")
+        peers = f", for {peers_named(w.peers)}" if w.peers and question.peer is None else ""
+        parts.append(f"{w.title} ({w.severity}{', finding to confirm' if w.outcome == 'fired' else ''}{peers})")
     more = len(question.waiting) - limit
     return "; ".join(parts) + (f"; and {more} more rule{'s' * (more != 1)}" if more > 0 else "")
