@@ -155,7 +155,10 @@ _NO_HITS: frozenset[str] = frozenset()
 def profile_digest(profile: Profile) -> str:
     """sha256 of the profile as PeerCheck serialises it: schema field order, nulls left out —
     the same for the same profile, whatever the key order or whitespace it arrived with."""
-    return "sha256:" + hashlib.sha256(profile.model_dump_json(exclude_none=True).encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(_to_json(profile, exclude_none=True)).hexdigest()
+
+
+_to_json = Profile.__pydantic_serializer__.to_json  # bytes, as model_dump_json writes them before decoding
 
 
 # ---------------------------------------------------------------- evaluation
@@ -667,4 +670,13 @@ def _missing_pointers(fields: list[str], fact: dict[str, Any], profile: Profile)
 
 def _finding_id(rule_id: str, subject: Subject) -> str:
     key = subject.peer_id if subject.peer_id is not None else subject.pointer
-    return hashlib.sha256(f"{rule_id}|{subject.kind}|{key}".encode()).hexdigest()[:16]
+    text = f"{rule_id}|{subject.kind}|{key}"
+    found = _FINDING_IDS.get(text)
+    if found is None:
+        if len(_FINDING_IDS) >= 65536:  # bounded: peer ids are the callers'
+            _FINDING_IDS.clear()
+        found = _FINDING_IDS[text] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return found
+
+
+_FINDING_IDS: dict[str, str] = {}
