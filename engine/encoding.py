@@ -2,7 +2,7 @@
 
 Most of a decision's JSON is made of values shared between decisions: open questions (the
 question ranker hands out the same immutable ``OpenQuestion`` whenever the same field waits on
-the same rules) and the program's needs-information results (memoised by the evaluator). Their
+the same rules) and needs-information results (memoised by the evaluator per rule and subject). Their
 JSON never changes, so it is written once and kept; each decision's own parts (its header and
 findings) are written by pydantic's serialiser as usual, and the pieces are joined in the
 decision's field order. tests/test_encoding.py holds the result equal to ``model_dump_json``.
@@ -52,7 +52,7 @@ class _Written:
 
 
 _questions = _Written(_question)
-_needs = _Written(_need)  # the program's (a peer's are made per decision)
+_needs = _Written(_need, size=65536)
 
 
 def decision_json(decision: Decision, rules: bool = True, tail: bytes = b"") -> bytes:
@@ -63,8 +63,7 @@ def decision_json(decision: Decision, rules: bool = True, tail: bytes = b"") -> 
     parts = [head[:-1], b',"findings":', _findings(decision.findings)]
     if rules:
         parts.append(b',"needs_information":[')
-        parts.append(b",".join([_need(n) if n.subject.peer_index is not None else _needs(n)
-                                for n in decision.needs_information]))
+        parts.append(b",".join([_needs(n) for n in decision.needs_information]))
         parts.append(b"]")
     parts.append(b',"questions":[')
     parts.append(b",".join([_questions(q) for q in decision.questions]))
