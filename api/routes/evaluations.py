@@ -23,6 +23,7 @@ from decisionlog import LogUnavailable
 from decisionlog import feedback as stored_feedback
 from decisionlog.decisions import LIST_MAX, DecisionFilter, list_decisions
 from engine import Decision, Finding, Profile
+from engine.construct import built
 from engine.encoding import decision_json, members
 from engine.evaluate import Summary
 from engine.spec import Severity
@@ -68,6 +69,17 @@ class EvaluationResult(CallerEcho, batching.AnsweredDecision):
     explanation: list[Explanation] | None = Field(
         default=None, description="With `explain=true`: every rule on every subject in its scope, with its outcome and why.",
     )
+
+
+class _Tail(CallerEcho):
+    """What an evaluation's answer adds after the decision's own members, in ``EvaluationResult``'s order."""
+
+    recorded: bool
+    explanation: list[Explanation] | None
+
+
+ECHO = frozenset(_Tail.model_fields)
+assert tuple(EvaluationResult.model_fields)[-len(ECHO):] == tuple(_Tail.model_fields)
 
 
 class EvaluationBrief(CallerEcho):
@@ -138,7 +150,6 @@ LabelQuery = Annotated[list[str], Query(alias="label", description=metadata.LABE
 ViewQuery = Annotated[batching.View, Query(description=batching.VIEW_DOC)]
 FailOnQuery = Annotated[Severity | None, Query(description=batching.FAIL_ON_DOC)]
 DetailQuery = Annotated[batching.Detail, Query(description=batching.DETAIL_DOC)]
-ECHO = frozenset({"verdict", "failing_rules", "external_id", "labels", "recorded", "explanation"})
 
 
 @router.post(
@@ -183,8 +194,7 @@ async def evaluate(
             profile_digest=decision.profile_digest, summary=decision.summary, recorded=recorded, **echo))
     explanation = await run_nearby(profile, explain, service.evaluator, profile, decision) if explain_all else None
     unasked = {name for name, value in echo.items() if value is None}  # the answer grows only by what was asked for
-    tail = members(EvaluationResult.model_construct(recorded=recorded, explanation=explanation, **echo),
-                   include=ECHO - unasked)
+    tail = members(built(_Tail, {"recorded": recorded, "explanation": explanation, **echo}), include=ECHO - unasked)
     return Response(decision_json(decision, rules=detail == "rules", tail=tail), media_type="application/json")
 
 
