@@ -13,6 +13,7 @@ so the fix is to declare the newer one.
 
 from __future__ import annotations
 
+import operator
 import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -48,6 +49,10 @@ class Labelled(StrEnum):
     the labels under ``x-enum-labels``."""
 
     label: str
+
+    # ``value`` read straight from ``_value_``: Enum's own ``value`` is a Python-level descriptor
+    # with checks of its own, and pydantic reads it for every code it writes (a profile's digest).
+    value = property(operator.attrgetter("_value_"))  # type: ignore[assignment]
 
     def __new__(cls, value: str, label: str) -> "Labelled":
         member = str.__new__(cls, value)
