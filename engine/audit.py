@@ -135,7 +135,7 @@ def _kept(make: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, An
         found = kept.get(id(value))
         if found is not None and found[0] is value:
             return found[1]
-        if len(kept) >= 65536:
+        if len(kept) >= 16384:
             kept.clear()
         made = make(value)
         kept[id(value)] = (value, made)

@@ -52,7 +52,7 @@ class _Written:
 
 
 _questions = _Written(_question)
-_needs = _Written(_need, size=65536)
+_needs = _Written(_need)
 
 
 def decision_json(decision: Decision, rules: bool = True, tail: bytes = b"") -> bytes:

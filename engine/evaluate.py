@@ -272,7 +272,7 @@ class Evaluator:
                     key = (position, missing, peer, subject.peer_id)
                     need = peer_needs.get(key)
                     if need is None:
-                        if len(peer_needs) >= 65536:  # bounded: peer ids are the callers'
+                        if len(peer_needs) >= 16384:  # bounded: peer ids are the callers'
                             peer_needs.clear()
                         need = peer_needs[key] = self._needs(rule, subject, list(pointers))
                 else:
@@ -714,7 +714,7 @@ def _finding_id(rule_id: str, subject: Subject) -> str:
     text = f"{rule_id}|{subject.kind}|{key}"
     found = _FINDING_IDS.get(text)
     if found is None:
-        if len(_FINDING_IDS) >= 65536:  # bounded: peer ids are the callers'
+        if len(_FINDING_IDS) >= 16384:  # bounded: peer ids are the callers'
             _FINDING_IDS.clear()
         found = _FINDING_IDS[text] = hashlib.sha256(text.encode()).hexdigest()[:16]
     return found
