@@ -36,5 +36,7 @@ VOLUME /data
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD ["python", "-c", "import urllib.request, sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"]
+# No proxy is believed unless named (uvicorn alone would believe 127.0.0.1); docs/deployment.md.
+ENV FORWARDED_ALLOW_IPS=""
 # WEB_CONCURRENCY sets the number of worker processes (uvicorn reads it); one per core.
 CMD ["python", "-m", "uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000"]

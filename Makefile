@@ -15,8 +15,11 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 CHROMIUM := /usr/bin/chromium
 PORT ?= 8000
+# Reverse proxies whose X-Forwarded-For is believed, by uvicorn and PeerCheck alike: none by default
+# (uvicorn alone would believe 127.0.0.1). make run FORWARDED_ALLOW_IPS=127.0.0.1 behind a local proxy.
+FORWARDED_ALLOW_IPS ?=
 
-.PHONY: run test browser e2e fuzz load install serve-install which-python openapi bench bench-peers clean image
+.PHONY: run test browser axe e2e fuzz load install serve-install which-python openapi bench bench-peers clean image
 
 $(BIN)/python:
 	@if [ -z "$(PY)" ]; then \
@@ -47,9 +50,9 @@ serve-install: $(VENV)/.installed-serve
 
 run: serve-install
 	@echo "PeerCheck: open http://$(HOST):$(PORT)/ (the page for TA providers, the API docs, the health check)"
-	$(BIN)/python -m uvicorn api.main:app --host $(HOST) --port $(PORT)
+	FORWARDED_ALLOW_IPS="$(FORWARDED_ALLOW_IPS)" $(BIN)/python -m uvicorn api.main:app --host $(HOST) --port $(PORT)
 
-test: install browser
+test: install browser axe
 	$(BIN)/python -m pytest -q
 
 # The browser test (tests/test_ui_e2e.py) runs in headless Chromium: Debian's chromium package,
@@ -69,8 +72,17 @@ browser: install
 	@$(BIN)/python -c 'import playwright' 2>/dev/null || $(BIN)/python -m pip install --quiet -e '.[test,e2e]' \
 	  || echo "browser: playwright could not be installed: the browser test will skip"
 
+# axe-core, the accessibility checker the browser test runs on every kind of page, from npm into
+# .cache/axe (gitignored). Without npm, or when the install fails, those checks skip saying why.
+AXE := .cache/axe/node_modules/axe-core/axe.min.js
+axe:
+	@[ -f $(AXE) ] || { command -v npm >/dev/null \
+	  && mkdir -p .cache/axe \
+	  && (cd .cache/axe && npm install --silent --no-audit --no-fund --no-save axe-core@4 >/dev/null 2>&1) \
+	  || echo "axe: axe-core could not be installed with npm: the accessibility checks of the browser test will skip"; }
+
 # Only the browser test (screenshots in test-output/).
-e2e: browser
+e2e: browser axe
 	$(BIN)/python -m pytest -q -rs tests/test_ui_e2e.py
 
 # Long contract fuzzing: schemathesis over every operation, ~10,000 generated requests, zero 5xx.

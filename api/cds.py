@@ -50,16 +50,16 @@ recorded and how many acknowledgements came from earlier feedback.
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from engine import Decision, Finding, Profile
+from engine import Decision, Finding, Profile, Ruleset
 from engine.evaluate import CitationOut
-from engine.questions import heading, why
+from engine.questions import heading, peer_name, why
+from report.evidence import EvidenceLine, evidence_lines
 from report.markdown import md as _md  # inline text: Markdown escaped, line breaks made spaces
 
 SERVICE_ID = "peercheck-program-review"
@@ -183,15 +183,19 @@ DISCOVERY = Discovery(services=[CdsService(
 )])
 
 
-def cards(decision: Decision, labels: dict[str, str], max_cards: int | None = None,
+def cards(decision: Decision, ruleset: Ruleset, profile: Profile | None = None, max_cards: int | None = None,
           report_url: str | None = None) -> list[Card]:
     """The decision as cards: open findings (most severe first), one card with the questions that
     would complete the review, acknowledged findings; past ``max_cards``, one card for the rest.
+    ``profile``: the profile evaluated, so that evidence names the answers in words;
     ``report_url``: the link to the stored decision's report, given when it is stored and the
     service has a public address."""
     links = [Link(label="Full report", url=report_url, type="absolute")] if report_url else None
-    open_cards = [_finding_card(decision, f, labels, links) for f in decision.findings if f.acknowledged is None]
-    acknowledged = [_finding_card(decision, f, labels, links) for f in decision.findings if f.acknowledged is not None]
+    labels = source_labels(ruleset.sources.info)
+    made = {f.finding_id: _finding_card(decision, f, labels, links, evidence_lines(f, ruleset, profile))
+            for f in decision.findings}
+    open_cards = [made[f.finding_id] for f in decision.findings if f.acknowledged is None]
+    acknowledged = [made[f.finding_id] for f in decision.findings if f.acknowledged is not None]
     needs = [_questions_card(decision)] if decision.questions else []
     ordered = open_cards + needs + acknowledged
     if max_cards is None or len(ordered) <= max_cards:
@@ -203,9 +207,9 @@ def cards(decision: Decision, labels: dict[str, str], max_cards: int | None = No
     return kept + [_more_card(decision, left_out, links)]
 
 
-def response(decision: Decision, labels: dict[str, str], recorded: bool, max_cards: int | None = None,
+def response(decision: Decision, ruleset: Ruleset, profile: Profile, recorded: bool, max_cards: int | None = None,
              report_url: str | None = None, from_feedback: int = 0) -> CdsResponse:
-    return CdsResponse(cards=cards(decision, labels, max_cards, report_url if recorded else None), extension={EXTENSION_KEY: {
+    return CdsResponse(cards=cards(decision, ruleset, profile, max_cards, report_url if recorded else None), extension={EXTENSION_KEY: {
         "decision_id": decision.decision_id, "ruleset_version": decision.ruleset_version,
         "status": decision.summary.status, "recorded": recorded, "acknowledged_from_feedback": from_feedback,
     }})
@@ -223,7 +227,8 @@ def source_labels(sources: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _finding_card(decision: Decision, finding: Finding, labels: dict[str, str], links: list[Link] | None) -> Card:
+def _finding_card(decision: Decision, finding: Finding, labels: dict[str, str], links: list[Link] | None,
+                  evidence: list[EvidenceLine]) -> Card:
     citation = finding.citations[0]
     acknowledged = finding.acknowledged is not None
     summary = ("Acknowledged: " if acknowledged else "") + finding.title + _who(finding)
@@ -231,7 +236,7 @@ def _finding_card(decision: Decision, finding: Finding, labels: dict[str, str], 
     return Card(
         uuid=uid,
         summary=_clip(summary),
-        detail=_detail(finding, citation),
+        detail=_detail(finding, citation, evidence),
         indicator="info" if acknowledged else INDICATOR[finding.severity],
         source=CardSource(
             label=f"{labels[citation.source]}, {citation.section}" if citation.source in labels
@@ -297,21 +302,19 @@ def _who(finding: Finding) -> str:
     subject = finding.subject
     if subject.kind == "program":
         return ""
-    return f" (peer {subject.peer_id})" if subject.peer_id else f" (peer #{subject.peer_index + 1})"
+    return f" — {peer_name(subject.peer_index + 1, subject.peer_id)}"
 
 
 def _clip(text: str) -> str:
     return text if len(text) <= SUMMARY_MAX else text[: SUMMARY_MAX - 1].rstrip() + "…"
 
 
-def _detail(finding: Finding, citation: CitationOut) -> str:
+def _detail(finding: Finding, citation: CitationOut, evidence: list[EvidenceLine]) -> str:
     lines = [_md(finding.message), "", f"**Severity:** {finding.severity} · **Rule:** {finding.rule_id}"]
     if finding.acknowledged is not None:
         lines += ["", f"**Acknowledged by the program:** {_md(finding.acknowledged)}"]
     lines += ["", "**Evidence**", ""]
-    for item in finding.evidence:
-        where = ", ".join(f"`{p}`" for p in item.pointers)
-        lines.append(f"- {item.field} = {_md(json.dumps(item.value, ensure_ascii=False))} ({where})")
+    lines += [f"- {_md(line.text())}" for line in evidence]
     lines += ["", f"**What to do:** {_md(finding.remediation)}", ""]
     lines += [f"> {_md(citation.quote)}", ">", f"> — {_md(citation.title)}, {_md(citation.section)}"]
     return "\n".join(lines)

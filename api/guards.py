@@ -29,6 +29,7 @@ Send = Callable[[dict[str, Any]], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 OPEN_PATHS = ("/healthz", "/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json")
+DOCS_ASSETS = "/docs/assets"  # Swagger UI's and ReDoc's scripts and styles, served from the fastapi-offline package
 BODY_METHODS = ("POST", "PUT", "PATCH")
 async def send_problem(send: Send, status: int, slug: str, title: str, detail: str, path: str,
                        headers: Iterable[tuple[bytes, bytes]] = (), body_problem: bool = False) -> None:
@@ -166,7 +167,7 @@ class KeyGuard:
                            [(b"retry-after", retry.encode())])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
+        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or scope["path"].startswith(DOCS_ASSETS + "/"):
             return await self.app(scope, receive, send)
         path = scope["path"]
         address = (scope.get("client") or ("unknown", 0))[0]

@@ -38,7 +38,7 @@ from api import batch as batching
 from api.deps import Service
 from api.logs import log
 from api.metadata import CallerMetadata
-from api.problems import invalid_document
+from api.problems import TYPE_BASE, Problem, invalid_document
 from engine.validation import InvalidDocument
 from api.recording import decision_record
 from decisionlog import LogUnavailable
@@ -83,13 +83,28 @@ def evaluate_pending(service: Service, items: list[queue.PendingItem]) -> list[q
             continue
         profile, meta = checked
         meta: CallerMetadata = meta.merged_over(labels)
-        decision = service.evaluator.evaluate(profile)
+        try:
+            decision = service.evaluator.evaluate(profile)
+            record = decision_record(service, decision, profile, "batch-job", meta, job_id=pending.job_id)
+        except Exception as exc:  # noqa: BLE001 - one item PeerCheck fails on must not hold up the job forever
+            # Left to raise, it would roll back the chunk and be claimed again and again.
+            log.error("batch_job_item_error", job_id=pending.job_id, index=pending.index, error_type=type(exc).__name__)
+            outcomes.append(queue.ItemOutcome(
+                job_id=pending.job_id, index=pending.index, record=None, error=item_failed().model_dump(exclude_none=True),
+                verdict="invalid" if fail_on else None, external_id=meta.external_id, labels_json=meta.labels_json()))
+            continue
         outcomes.append(queue.ItemOutcome(
-            job_id=pending.job_id, index=pending.index,
-            record=decision_record(service, decision, profile, "batch-job", meta, job_id=pending.job_id),
+            job_id=pending.job_id, index=pending.index, record=record,
             error=None, verdict=batching.verdict(decision, fail_on).verdict, external_id=meta.external_id,
             labels_json=meta.labels_json()))
     return outcomes
+
+
+def item_failed() -> Problem:
+    """The error of an item PeerCheck failed to evaluate (a fault of PeerCheck's, not of the item)."""
+    return Problem(type=TYPE_BASE + "internal-error", title="Internal error", status=500,
+                   detail="PeerCheck could not evaluate this item; the rest of the job went on. "
+                          "Submit the item again, alone, and tell the operator if it fails again.")
 
 
 class JobRunner:

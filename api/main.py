@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 from fastapi.routing import APIRoute
 
 from api import batch as batching
@@ -21,14 +22,14 @@ from api.cds_auth import CdsAuthenticator
 from api.compression import CompressAnswers
 from api.cors import CdsCors
 from api.forwarding import ClientAddress, TrustedProxies
-from api.guards import KeyGuard, StrictJSON
+from api.guards import DOCS_ASSETS, KeyGuard, StrictJSON
 from api.limiter import FILE as LIMITS_FILE
 from api.limiter import SharedLimiter
 from api.transport import BodyDeadline, HeadAsGet
 from api.deps import Service
 from api.logs import RequestLog, configure, log
 from api.jobs import JobRunner
-from api.routes import catalog, cds, evaluations, health, home, jobs, pages, questionnaire, rules
+from api.routes import catalog, cds, docs, evaluations, guided, health, home, jobs, pages, questionnaire, rules
 from api.session import Sessions
 from api.settings import Settings
 from api.stored import RulesetTexts
@@ -131,7 +132,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     service = Service(settings, ruleset, evaluator, store, writer, texts)
     runner = JobRunner(service, settings.batch_job_workers)
 
-    app = FastAPI(
+    # /docs and /redoc (api/routes/docs.py) load their scripts from the installed fastapi-offline
+    # package, mounted here, never from a CDN: the documentation works on a machine without internet.
+    app = FastAPIOffline(
+        static_url=DOCS_ASSETS,
+        docs_url=None,
+        redoc_url=None,
         title="PeerCheck",
         version="0.1.0",
         description=DESCRIPTION,
@@ -152,7 +158,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(cds.router)
     app.include_router(health.router)
     app.include_router(pages.router)
+    app.include_router(guided.router)
     app.include_router(home.router)
+    app.include_router(docs.router)
     # Innermost first: strict JSON and size checks (a larger limit for batch jobs), the body-read
     # deadline, keys and rate limits, the client address they count under, gzip, HEAD served as GET,
     # CORS on the CDS routes, then the request log. The CDS routes check their callers themselves

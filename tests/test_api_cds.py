@@ -83,9 +83,11 @@ def test_cards_follow_the_spec_and_the_decision(client):
     cards = {c["source"]["topic"]["code"]: c for c in body["cards"] if "topic" in c["source"]}
     caseload = cards["PC-CASELOAD-002"]
     assert caseload["indicator"] == "warning"  # high → warning
-    assert "peer-b" in caseload["summary"]
+    assert caseload["summary"].endswith("— Peer 2 (peer-b)")  # peers counted as people count
     assert "25 participants on 0.5 FTE" in caseload["detail"]
-    assert "`/peers/1/active_caseload`" in caseload["detail"]  # evidence
+    assert "- Active caseload: 25" in caseload["detail"]  # evidence in words, the peer's own answers
+    assert "- Full-time equivalent (FTE): 0.5" in caseload["detail"]
+    assert not any("/peers/" in c["detail"] or "peer #" in c["summary"] for c in body["cards"])  # no pointers
     finding = next(f for f in decision["findings"] if f["rule_id"] == "PC-CASELOAD-002")
     assert "> " + finding["citations"][0]["quote"][:40] in caseload["detail"]  # the quote, as a block quote
     assert finding["citations"][0]["section"] in caseload["source"]["label"]
@@ -120,17 +122,16 @@ def test_indicator_mapping():
 
 
 def test_every_severity_maps_to_its_indicator(client):
-    from api.cds import cards, source_labels
+    from api.cds import cards
     from engine import Profile
     from engine.spec import Severity
 
     service = client.app.state.service
     risky = service.evaluator.evaluate(Profile.model_validate(variant({"/program/referral_pathways": ["court_ordered"]})))
-    labels = source_labels(service.ruleset.sources.info)
     expected = {"critical": "critical", "high": "warning", "medium": "warning", "low": "info", "info": "info"}
     for severity in Severity:
         finding = risky.findings[0].model_copy(update={"severity": severity})
-        (card,) = cards(risky.model_copy(update={"findings": [finding], "needs_information": []}), labels)
+        (card,) = cards(risky.model_copy(update={"findings": [finding], "needs_information": []}), service.ruleset)
         assert card.indicator == expected[severity.value]
 
 

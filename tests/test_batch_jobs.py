@@ -76,6 +76,31 @@ def test_job_progress_results_and_idempotent_submission(make_client):
     assert client.get(f"/v1/evaluations/{seen[3]['decision_id']}").json()["external_id"] == "APP-3"
 
 
+def test_an_item_peercheck_fails_on_does_not_hold_up_the_job(make_client, monkeypatch):
+    """An item whose evaluation raises is marked failed once; the chunk is not rolled back and retried
+    for ever, and the other items are evaluated."""
+    client = make_client(batch_job_chunk=4)
+    evaluator = client.app.state.service.evaluator
+    evaluate = evaluator.evaluate
+
+    def fragile(profile):
+        if profile.program.name == "poison":
+            raise RuntimeError("a fault in PeerCheck")
+        return evaluate(profile)
+
+    monkeypatch.setattr(evaluator, "evaluate", fragile)
+    items = [{"profile": variant({"/program/name": "poison" if i == 2 else f"Program {i}"}), "external_id": f"APP-{i}"}
+             for i in range(6)]
+    job_id = client.post("/v1/batch-jobs", json={"items": items, "fail_on": "high"}).json()["job_id"]
+    job = wait_done(client.get, job_id, seconds=60)
+    assert job["processed"] == 6 and job["invalid"] == 1
+    results = client.get(f"/v1/batch-jobs/{job_id}/results", params={"view": "summary"}).json()["results"]
+    failed = results[2]
+    assert failed["external_id"] == "APP-2" and failed["decision_id"] is None and failed["verdict"] == "invalid"
+    assert failed["error"]["status"] == 500 and failed["error"]["type"].endswith(":internal-error")
+    assert all(r["decision_id"] for i, r in enumerate(results) if i != 2)
+
+
 def test_limits_and_unknown_jobs(make_client):
     client = make_client(batch_job_max_items=3)
     too_many = client.post("/v1/batch-jobs", json={"items": [BASE_PROFILE] * 4})

@@ -13,7 +13,8 @@ def home(client):
 
 
 def links(html: str) -> list[str]:
-    return re.findall(r'href="([^"]+)"', html)
+    """Links to other pages (the skip link to the page's own content left out)."""
+    return [href for href in re.findall(r'<a [^>]*href="([^"]+)"', html) if not href.startswith("#")]
 
 
 def test_home_leads_to_the_page_the_docs_and_the_health_check(home):

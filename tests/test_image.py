@@ -133,6 +133,16 @@ def test_the_image_serves_what_make_run_serves(dockerfile):
     assert command[command.index("--host") + 1] == "0.0.0.0"  # reachable from outside the container
 
 
+def test_uvicorn_believes_no_proxy_unless_told_in_make_run_and_the_image(dockerfile):
+    """uvicorn alone believes X-Forwarded-For from 127.0.0.1; PeerCheck believes no proxy by default.
+    Both launchers hand uvicorn the operator's FORWARDED_ALLOW_IPS, empty unless set."""
+    variables, _ = makefile_rules()
+    assert variables["FORWARDED_ALLOW_IPS"] == ""
+    make_run = next(shlex.split(line) for line in recipe_of("run") if "uvicorn" in line)
+    assert make_run[0] == "FORWARDED_ALLOW_IPS=$(FORWARDED_ALLOW_IPS)"  # in uvicorn's environment, set or empty
+    assert ("ENV", 'FORWARDED_ALLOW_IPS=""') in dockerfile
+
+
 def test_the_image_installs_serving_dependencies_only(dockerfile, pyproject):
     installs = [rest for keyword, rest in dockerfile if keyword == "RUN" and "pip install" in rest and " -e " in rest]
     assert len(installs) == 1

@@ -75,13 +75,15 @@ def test_report_problems(client):
     assert response.status_code == 422 and response.json()["errors"][0]["parameter"] == "format"
 
 
-def test_page_starts_from_the_example(client, example):
+def test_page_starts_the_guided_form_with_a_box_for_files(client, example):
     response = client.get("/ui")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
     html = response.text
-    assert '<form class="profile-form" method="post" action="/ui/evaluate"' in html
+    assert '<form id="guided" method="post" action="/ui/step"' in html
+    assert '<form class="profile-form" method="post" action="/ui/continue"' in html
+    assert 'formaction="/ui/evaluate"' in html  # a complete file can be evaluated as it is
     assert 'name="profile_json"' in html and 'type="file"' in html
-    assert "&#34;Example County Recovery Court Peer Program&#34;" in html  # the example, escaped
+    assert "&#34;Example County Recovery Court Peer Program&#34;" in html  # the example, escaped, one button away
     assert "<script" not in html
 
 
@@ -189,5 +191,5 @@ def test_the_page_says_whether_profiles_are_kept(tmp_path):
 
     default = TestClient(create_app(Settings(data_dir=tmp_path))).get("/ui").text
     keeping = TestClient(create_app(Settings(data_dir=tmp_path, decision_log_store_profiles=True))).get("/ui").text
-    assert "The profile you submit is not kept" in default
-    assert "keeps the profile you submit" in keeping and "is not kept" not in keeping
+    assert "the server keeps no profile" in default
+    assert "keeps the profile you evaluate" in keeping and "keeps no profile" not in keeping

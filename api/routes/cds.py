@@ -90,7 +90,7 @@ async def program_review(
              engine=decision.engine, findings=decision.summary.findings, status=decision.summary.status,
              recorded=recorded, via="cds-hooks", acknowledged_from_feedback=from_feedback)
     link = report_link(request, service, decision.decision_id) if service.settings.public_base_url else None
-    return cds.response(decision, cds.source_labels(service.ruleset.sources.info), recorded,
+    return cds.response(decision, service.ruleset, profile, recorded,
                         service.settings.cds_max_cards, link, from_feedback)
 
 

@@ -53,7 +53,7 @@ class BatchJob(BaseModel):
     state: Literal["queued", "running", "done"] = Field(description="`queued`, `running`, then `done`.")
     total: int = Field(description="Items submitted.")
     processed: int = Field(description="Items done so far (evaluated or found invalid).")
-    invalid: int = Field(description="Items that were not valid profiles.")
+    invalid: int = Field(description="Items not evaluated: not valid profiles or, rarely, an item PeerCheck failed on (its `error` says which).")
     by_status: dict[str, int] = Field(description="Evaluated items by decision status.")
     by_verdict: dict[str, int] | None = Field(default=None, description="With `fail_on`: items by verdict.")
     fail_on: Severity | None = None

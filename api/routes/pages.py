@@ -2,9 +2,9 @@
 
 * ``POST /v1/reports`` — a profile in (JSON, as for ``/v1/evaluations``), the report out:
   HTML, or Markdown with ``?format=markdown``. Invalid profiles get the usual RFC 9457 problem.
-* ``GET /ui`` — a server-rendered page: paste or upload a profile (it starts from an example
-  with a few risks), press Evaluate, read the report. A plain form post to ``/ui/evaluate``; no
-  JavaScript. Invalid JSON or an invalid profile shows each problem on the page with status 422
+* ``POST /ui/evaluate`` — a profile pasted or uploaded on the page (api/routes/guided.py serves
+  ``/ui``, the guided form), evaluated as it is: the report. A plain form post; no JavaScript.
+  Invalid JSON or an invalid profile shows each problem on the page with status 422
   — the field by its label, what is wrong, the fix, and for JSON that cannot be read the line
   with the problem marked — keeping what the user typed. The page is rendered before the
   decision is recorded, so a page that fails to render leaves nothing stored.
@@ -175,11 +175,6 @@ def _page(request: Request, session: PageSession, *, status: int = 200, profile_
     return sessions(request).attach(HTMLResponse(html, status_code=status, headers=HTML_HEADERS), session)
 
 
-@router.get("/ui", response_class=HTMLResponse, include_in_schema=False)
-def ui(request: Request, session: PageSession = Depends(page_session)) -> HTMLResponse:
-    return _page(request, session, profile_text=example_text())
-
-
 @router.get("/ui/decisions/{decision_id}", response_class=HTMLResponse, include_in_schema=False)
 def ui_decision(
     request: Request,
@@ -260,15 +255,18 @@ async def _submitted(request: Request, session: PageSession) -> str | bytes:
         form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_UPLOAD_BYTES)
     except Exception:  # noqa: BLE001 - malformed or oversized multipart bodies
         raise _unreadable("could not be read", f"Send a profile of at most {MAX_UPLOAD_BYTES:,} bytes.") from None
-    sessions(request).check_csrf(request, session, form.get(CSRF_FIELD))
-    upload = form.get("profile_file")
-    if isinstance(upload, UploadFile) and upload.filename:
-        data = await upload.read(MAX_UPLOAD_BYTES + 1)
-        if len(data) > MAX_UPLOAD_BYTES:
-            raise _unreadable(f"holds a file larger than {MAX_UPLOAD_BYTES:,} bytes", "Upload a single profile.")
-        return data
-    text = form.get("profile_json")
-    return text if isinstance(text, str) else ""
+    try:
+        sessions(request).check_csrf(request, session, form.get(CSRF_FIELD))
+        upload = form.get("profile_file")
+        if isinstance(upload, UploadFile) and upload.filename:
+            data = await upload.read(MAX_UPLOAD_BYTES + 1)
+            if len(data) > MAX_UPLOAD_BYTES:
+                raise _unreadable(f"holds a file larger than {MAX_UPLOAD_BYTES:,} bytes", "Upload a single profile.")
+            return data
+        text = form.get("profile_json")
+        return text if isinstance(text, str) else ""
+    finally:
+        await form.close()  # the upload's temporary file, now rather than whenever it is collected
 
 
 def _shown(data: str | bytes) -> str:

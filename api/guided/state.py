@@ -1,0 +1,165 @@
+"""The guided form's one piece of state: the profile so far, as the form carries it.
+
+The page keeps nothing on the server between steps. Every form post carries the profile so far
+as JSON in a hidden field; it is read back with the same lenient reader as
+``POST /v1/questionnaire/next`` (engine/questions/draft.py) — re-validated on every post, so a
+tampered or stale field can hold nothing the schema would not accept: invalid parts are named and
+left out. What travels is always the *clean* document: the valid answers, no stand-ins.
+
+It is never logged (routes log counts only), and it stays in the browser unless the person
+evaluates or downloads it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from engine.questions import Draft, QuestionCatalog, read_draft
+from engine.questions.models import DraftProblem
+
+MAX_STATE_BYTES = 1_000_000  # as for an uploaded profile
+MAX_FORM_PEERS = 30  # peers the form lists on one page; a larger program is uploaded as a file
+_PEER_POINTER = re.compile(r"/peers/(\d+)(/.*)?")
+
+
+@dataclass(frozen=True)
+class FormState:
+    """The profile so far (``doc``: only valid answers, never a stand-in), as read from the form."""
+
+    doc: dict[str, Any]
+    draft: Draft
+    problems: tuple[DraftProblem, ...]  # parts of what came in that were invalid and were left out
+
+    @property
+    def peers(self) -> list[dict[str, Any]]:
+        peers = self.doc.get("peers")
+        return peers if isinstance(peers, list) else []
+
+    @property
+    def dont_know(self) -> list[str]:
+        return list(self.doc.get("dont_know") or [])
+
+
+def decode(text: str | None) -> tuple[Any, list[DraftProblem]]:
+    """The hidden field's JSON; unreadable state is a problem, never an error page."""
+    if not text:
+        return {}, []
+    if len(text.encode("utf-8", errors="replace")) > MAX_STATE_BYTES:
+        return {}, [DraftProblem(pointer="", detail="the saved answers are too large to read: upload the profile as a file")]
+    try:
+        return json.loads(text), []
+    except ValueError:
+        return {}, [DraftProblem(pointer="", detail="the saved answers could not be read: start again, or upload your file")]
+
+
+def encode(state: FormState) -> str:
+    return json.dumps(state.doc, ensure_ascii=False, separators=(",", ":"))
+
+
+def read_state(data: Any, catalog: QuestionCatalog, carried: list[DraftProblem] | None = None) -> FormState:
+    """Any document (the hidden field, an upload, a paste) as the form's state."""
+    draft = read_draft(data, catalog)
+    return FormState(doc=clean(draft), draft=draft, problems=tuple(carried or ()) + draft.problems)
+
+
+def clean(draft: Draft) -> dict[str, Any]:
+    """The draft's valid answers as a profile document, without the stand-ins the reader filled in."""
+    doc = draft.profile.model_dump(mode="json", exclude_none=True)
+    if not draft.peers_listed:
+        doc["peers"] = []
+    for pointer in draft.unanswered_required:
+        parts = pointer.split("/")[1:]
+        if parts[0] == "program":
+            doc["program"].pop(parts[1], None)
+        elif len(parts) == 3:  # /peers/{i}/title
+            doc["peers"][int(parts[1])].pop(parts[2], None)
+    if not doc.get("dont_know"):
+        doc.pop("dont_know", None)
+    return doc
+
+
+# ---------------------------------------------------------------- editing the document
+
+
+def value_at(doc: dict[str, Any], pointer: str) -> Any:
+    node: Any = doc
+    for segment in pointer.split("/")[1:]:
+        if isinstance(node, list):
+            index = int(segment)
+            node = node[index] if index < len(node) else None
+        elif isinstance(node, dict):
+            node = node.get(segment)
+        else:
+            return None
+    return node
+
+
+def set_at(doc: dict[str, Any], pointer: str, value: Any) -> None:
+    """Set (or, with None, remove) the answer at a question's pointer, making its containers."""
+    parts = pointer.split("/")[1:]
+    node: Any = doc
+    for i, segment in enumerate(parts[:-1]):
+        nxt = parts[i + 1]
+        if isinstance(node, list):
+            index = int(segment)
+            while len(node) <= index:
+                node.append({})
+            node = node[index]
+        else:
+            if not isinstance(node.get(segment), (dict, list)):
+                if value is None:
+                    return
+                node[segment] = [] if nxt.isdigit() else {}
+            node = node[segment]
+    last = parts[-1]
+    if value is None:
+        node.pop(last, None)
+        for container in ("employer_policies",):  # an empty nested object is no answer
+            for peer in doc.get("peers") or []:
+                if isinstance(peer, dict) and peer.get(container) == {}:
+                    del peer[container]
+    else:
+        node[last] = value
+
+
+def mark_dont_know(doc: dict[str, Any], pointer: str, unknown: bool) -> None:
+    listed = [p for p in doc.get("dont_know") or [] if p != pointer]
+    if unknown:
+        listed.append(pointer)
+    if listed:
+        doc["dont_know"] = listed
+    else:
+        doc.pop("dont_know", None)
+
+
+def add_peer(doc: dict[str, Any]) -> bool:
+    """One more (empty) peer; False when the form already lists as many as it shows."""
+    peers = doc.setdefault("peers", [])
+    if len(peers) >= MAX_FORM_PEERS:
+        return False
+    peers.append({})
+    return True
+
+
+def remove_peer(doc: dict[str, Any], index: int) -> None:
+    """Take a peer out, and with it its "don't know" answers; later peers' answers move up one."""
+    peers = doc.get("peers") or []
+    if not 0 <= index < len(peers):
+        return
+    del peers[index]
+    kept = []
+    for pointer in doc.get("dont_know") or []:
+        match = _PEER_POINTER.fullmatch(pointer)
+        if match is None:
+            kept.append(pointer)
+            continue
+        at = int(match.group(1))
+        if at == index:
+            continue
+        kept.append(f"/peers/{at - 1 if at > index else at}{match.group(2) or ''}")
+    doc["dont_know"] = kept
+    if not kept:
+        doc.pop("dont_know")

@@ -1,0 +1,360 @@
+"""The guided form over HTTP, as a browser without JavaScript uses it: every step a plain form post
+carrying the profile so far; CSRF enforced; answers that do not fit come back with 422, tied to
+their field; the review links to the stored report and to a before/after comparison; the profile
+so far downloads as JSON or YAML and continues from a file. Also: /docs and /redoc work offline."""
+
+from __future__ import annotations
+
+import html as htmllib
+import json
+import re
+from html.parser import HTMLParser
+from urllib.parse import urlencode
+
+import pytest
+import yaml
+
+from conftest import BASE_PROFILE
+
+class _GuidedForm(HTMLParser):
+    """What a browser sends for the page's guided form: hidden fields, text boxes, ticked boxes and
+    chosen options, in document order."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.inside = False
+        self.pairs: list[tuple[str, str]] = []
+        self.hidden: list[tuple[str, str]] = []
+        self.select: str | None = None
+        self.select_value: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = a.get("id") == "guided"
+        if not self.inside:
+            return
+        if tag == "input" and a.get("name"):
+            kind = a.get("type", "text")
+            if kind == "hidden":
+                self.hidden.append((a["name"], a.get("value", "")))
+                self.pairs.append((a["name"], a.get("value", "")))
+            elif kind == "text":
+                self.pairs.append((a["name"], a.get("value", "")))
+            elif kind in ("radio", "checkbox") and "checked" in a:
+                self.pairs.append((a["name"], a.get("value", "on")))
+        elif tag == "select":
+            self.select, self.select_value = a["name"], None
+        elif tag == "option" and self.select is not None and (self.select_value is None or "selected" in a):
+            self.select_value = a.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select" and self.select is not None:
+            self.pairs.append((self.select, self.select_value or ""))
+            self.select = None
+
+
+def _parsed(page: str) -> _GuidedForm:
+    parser = _GuidedForm()
+    parser.feed(page)
+    return parser
+
+
+def guided_form(page: str) -> list[tuple[str, str]]:
+    """The hidden inputs of the page's guided form (state, step, shown questions, CSRF token)."""
+    return _parsed(page).hidden
+
+
+def submit(client, page: str, answers: dict | None = None, action: str = "next", path: str = "/ui/step"):
+    """Press a button of the guided form as a browser does: every input's current value, with
+    these answers (field name -> value or values) typed or chosen first."""
+    answers = answers or {}
+    data = [(n, v) for n, v in _parsed(page).pairs if n not in answers]
+    for name, value in answers.items():
+        data += [(name, v) for v in (value if isinstance(value, list) else [value])]
+    data += [("action", action)] if action else []
+    return client.post(path, content=urlencode(data).encode(),
+                       headers={"content-type": "application/x-www-form-urlencoded"})
+
+
+def h1(page: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", h) for h in re.findall(r"<h1[^>]*>(.*?)</h1>", page, flags=re.S)]
+
+
+def state(page: str) -> dict:
+    return json.loads(dict(guided_form(page))["state"])
+
+
+def shown(page: str) -> list[str]:
+    return [v for n, v in guided_form(page) if n == "shown"]
+
+
+@pytest.fixture
+def client(make_client):
+    return make_client()
+
+
+def answer_everything_shown(page: str, peer_titles: dict[int, str]) -> dict:
+    """An answer for each unanswered question the step shows, as a person would give it: a peer's
+    title, "yes", the first option, a number within bounds; every fourth one "don't know"."""
+    answers: dict[str, str] = {}
+    for n, pointer in enumerate(shown(page)):
+        if pointer.endswith("/title"):
+            answers[pointer] = peer_titles[int(pointer.split("/")[2])]
+            continue
+        start = page.index(f'id="f{pointer.replace("/", "-")}-q"')
+        end = page.find('<div class="question', start + 10)
+        block = page[start:end if end > 0 else None]
+        if "checked" in block or "selected>" in block or re.search(r'<input type="text"[^>]+value="[^"]+"', block):
+            continue  # answered before: kept
+        if n % 4 == 3:
+            if 'value="__dont_know__"' in block:
+                answers[pointer] = "__dont_know__"
+            else:
+                answers[pointer + "__dont_know__"] = "1"
+        elif 'inputmode="decimal"' in block:
+            answers[pointer] = "1" if pointer.endswith("/fte") else "12"
+        elif 'value="yes"' in block:
+            answers[pointer] = "yes"
+        else:
+            first = re.search(r'<(?:input type="(?:radio|checkbox)"[^>]*|option) value="([^"_][^"]*)"', block)
+            if first:
+                answers[pointer] = first.group(1)
+    return answers
+
+
+def test_a_two_peer_review_without_json_from_the_first_step_to_the_compared_change(client, capfd):
+    page = client.get("/ui").text
+    assert h1(page) == ["About the program"]
+    page = submit(client, page, {"/program/name": "Riverside Recovery Court Peer Program", "/program/state": "OH"}).text
+    assert h1(page) == ["The peers"]
+    assert re.search(r"\d+ questions left for a complete review", page)
+    steps = 2
+    titles = {0: "Peer Recovery Specialist", 1: "Peer Navigator"}
+    while "Review" not in re.findall(r'aria-current="step">\d+\. ([^<]+)<', page):
+        answers = answer_everything_shown(page, titles)
+        if h1(page) == ["The peers"] and len(state(page)["peers"]) < 2 and state(page)["peers"] and state(page)["peers"][0].get("title"):
+            response = submit(client, page, answers, action="add_peer")
+        else:
+            response = submit(client, page, answers)
+        assert response.status_code == 200, re.findall(r'class="error-message"[^>]*>(.*?)</p>', response.text)
+        page = response.text
+        steps += 1
+        assert steps < 40
+    profile = state(page)
+    assert [p["title"] for p in profile["peers"]] == ["Peer Recovery Specialist", "Peer Navigator"]
+    assert profile["dont_know"]  # some answers were "don't know"
+    # the review: the report, its stored page, no comparison yet
+    assert h1(page) == ["Riverside Recovery Court Peer Program"]
+    assert 'id="findings"' in page and 'id="needs-information"' in page
+    report = re.search(r'href="(/ui/decisions/[0-9a-f-]{36})" id="report-link"', page).group(1)
+    assert client.get(report).status_code == 200 and 'id="compare-link"' not in page
+
+    # back to the questions, one answer changed, evaluated again: the page offers the comparison
+    page = submit(client, page, action="goto:peers").text
+    assert h1(page) == ["The peers"] and "Peer 2: Peer Navigator" in page
+    page = submit(client, page, {"/peers/1/active_caseload": "60"}).text
+    page = submit(client, page, action="goto:review").text
+    link = re.search(r'href="([^"]+)" id="compare-link"', page).group(1)
+    comparison = client.get(htmllib.unescape(link))
+    assert comparison.status_code == 200 and h1(comparison.text) == ["What changed between two evaluations"]
+    assert "New since the change" in comparison.text and "Peer 2" in comparison.text
+    # evaluating the same profile again offers no comparison
+    page = submit(client, page, action="goto:review").text
+    assert 'id="compare-link"' not in page
+
+    logs = capfd.readouterr().err
+    assert "Riverside Recovery Court" not in logs and "Peer Navigator" not in logs  # never logged
+    print(f"\nsteps (form posts) from the first page to the first review of a two-peer program: {steps}")
+
+
+def test_the_findings_update_as_answers_come_in(client):
+    page = client.get("/ui").text
+    assert "Findings appear here once" in page
+    page = submit(client, page, {"/program/name": "P", "/program/state": "OH"}).text
+    page = submit(client, page, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "Peer Specialist"}).text
+    assert h1(page) == ["The peers"]  # the new peer's own questions, before moving on
+    assert "Findings appear here once" not in page and 'class="panel so-far"' in page
+    page = submit(client, page, {"/peers/0/active_caseload": "40", "/peers/0/fte": "1",
+                                 "/peers/0/duties": ["peer_support_group", "attend_court"]}).text
+    findings = re.search(r'<ol class="top-list" id="findings-so-far">(.*?)</ol>', page, flags=re.S).group(1)
+    assert "Caseload per full-time peer" in findings
+
+
+def test_an_answer_that_does_not_fit_comes_back_on_its_step_tied_to_its_field(client):
+    page = client.get("/ui").text
+    page = submit(client, page, {"/program/name": "P", "/program/state": "OH", "/peers/0/title": "Peer"},
+                  action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "Peer"}).text
+    response = submit(client, page, {"/peers/0/title": "Peer", "/peers/0/active_caseload": "about twenty"})
+    assert response.status_code == 422 and h1(response.text) == ["The peers"]
+    text = response.text
+    assert "Peer 1 › Active caseload: enter a number, like 12" in text
+    assert '<a href="#f-peers-0-active_caseload">' in text  # the summary links to the field
+    field = re.search(r'<input type="text" id="f-peers-0-active_caseload"[^>]*>', text).group(0)
+    assert 'aria-invalid="true"' in field and "f-peers-0-active_caseload-error" in field
+    assert 'value="about twenty"' in field  # what was typed, kept
+    assert state(text) == state(page)  # nothing saved from the refused post
+    assert shown(text) == shown(page)  # the same questions, to be fixed and sent again
+
+
+def _luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def test_the_focus_outline_stands_out_against_white():
+    """WCAG 1.4.11: a focus indicator needs 3:1 against what is next to it (the pages are white)."""
+    from conftest import ROOT
+
+    css = (ROOT / "report" / "templates" / "report.css").read_text()
+    colour = re.search(r"^:focus-visible \{ outline: 3px solid (#[0-9a-f]{6})", css, flags=re.M).group(1)
+    assert (1.05 / (_luminance(colour) + 0.05)) >= 3
+    assert "#f59e0b" not in css  # the amber outline: 2.15:1
+
+
+def test_the_review_needs_the_required_answers(client):
+    page = client.get("/ui").text
+    response = submit(client, page, {"/program/name": "P"}, action="goto:review")
+    assert response.status_code == 422 and "Program › State: choose the state" in response.text
+
+
+def test_every_post_needs_the_pages_csrf_token(client):
+    page = client.get("/ui").text
+    data = [(n, v) for n, v in guided_form(page) if n != "csrf_token"] + [("action", "next")]
+    for path in ("/ui/step", "/ui/download", "/ui/continue"):
+        assert client.post(path, data=dict(data)).status_code == 403
+        assert client.post(path, data={**dict(data), "csrf_token": "forged"}).status_code == 403
+    other = client.post("/ui/step", data=dict(guided_form(page)), headers={"origin": "https://elsewhere.example"})
+    assert other.status_code == 403
+
+
+def test_the_profile_so_far_downloads_and_continues_from_the_file(client):
+    page = client.get("/ui").text
+    page = submit(client, page, {"/program/name": "Lakeside Peer Program", "/program/state": "MI",
+                                 "/program/secure_funding": "no"}, action="goto:program").text
+    download = submit(client, page, {"/program/host_agency": "jail"}, action="", path="/ui/download")
+    assert download.status_code == 200 and download.headers["content-type"].startswith("application/json")
+    assert 'attachment; filename="lakeside-peer-program-profile.json"' == download.headers["content-disposition"]
+    saved = download.json()
+    assert saved["program"] == {"name": "Lakeside Peer Program", "state": "MI", "host_agency": "jail", "secure_funding": False}
+    yaml_file = submit(client, page, {"/program/host_agency": "jail", "format": "yaml"}, action="", path="/ui/download")
+    assert yaml.safe_load(yaml_file.text)["program"]["state"] == "MI"
+
+    token = dict(guided_form(page))["csrf_token"]
+    continued = client.post("/ui/continue", data={"csrf_token": token},
+                            files={"profile_file": ("lakeside.json", json.dumps(saved).encode(), "application/json")})
+    assert continued.status_code == 200 and state(continued.text)["program"] == saved["program"]
+    pasted = client.post("/ui/continue", data={"csrf_token": token, "profile_json": yaml_file.text})  # YAML, pasted
+    assert pasted.status_code == 200 and state(pasted.text)["program"] == saved["program"]
+    broken = client.post("/ui/continue", data={"csrf_token": token, "profile_json": '{"program": '})
+    assert broken.status_code == 422 and "could not be read (line 1" in broken.text
+
+
+def test_a_complete_profile_continues_where_its_most_valuable_question_is(client):
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(BASE_PROFILE)}).text
+    assert h1(page) and h1(page) != ["Review"] and "Findings appear here once" not in page
+    # a part that is not valid is named and left out, the rest kept
+    broken = {**BASE_PROFILE, "program": {**BASE_PROFILE["program"], "state": "Ohio"}}
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(broken)}).text
+    assert "Some answers were left out" in page and "/program/state" in page
+    assert "state" not in state(page)["program"]
+
+
+def test_peers_are_added_and_removed(client):
+    page = client.get("/ui").text
+    page = submit(client, page, {"/program/name": "P", "/program/state": "OH"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "First"}, action="add_peer").text
+    page = submit(client, page, {"/peers/1/title": "Second"}, action="add_peer").text
+    assert [p.get("title") for p in state(page)["peers"]] == ["First", "Second", None]
+    assert "Peer 3</legend>" in page and "Peer 2: Second</legend>" in page
+    page = submit(client, page, {"/peers/2/title": "Third"}, action="remove_peer:0").text
+    assert [p["title"] for p in state(page)["peers"]] == ["Second", "Third"]
+    assert "Peer 1: Second</legend>" in page
+
+
+def test_tampered_state_is_revalidated_not_trusted(client):
+    page = client.get("/ui").text
+    data = dict(guided_form(page))
+    data["state"] = json.dumps({"program": {"name": "<script>x</script>", "state": "OH", "unknown": 1},
+                                "peers": [{"title": "P", "fte": 99}], "dont_know": ["/nowhere"]})
+    response = client.post("/ui/step", data={**data, "action": "goto:peers"})
+    assert response.status_code == 200 and "<script>x" not in response.text
+    kept = state(response.text)
+    assert "unknown" not in kept["program"] and "fte" not in kept["peers"][0] and "dont_know" not in kept
+    assert "Some answers were left out" in response.text
+    junk = client.post("/ui/step", data={**data, "state": "][", "action": "next"})
+    assert junk.status_code == 200 and "could not be read" in junk.text
+
+
+def test_the_guided_form_with_api_keys(make_client, tmp_path):
+    from api.guards import hash_key
+
+    client = make_client(api_keys=[{"id": "ta", "sha256": hash_key("ta-key-0123456789abc"), "scopes": ["read", "evaluate"]},
+                                   {"id": "reader", "sha256": hash_key("reader-key-0123456789"), "scopes": ["read"]}])
+    assert client.get("/ui", follow_redirects=False).status_code == 303
+    form = client.get("/ui/sign-in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    client.post("/ui/sign-in", data={"api_key": "ta-key-0123456789abc", "csrf_token": token, "next": "/ui"})
+    page = client.get("/ui").text
+    assert "Sign out" in page
+    assert submit(client, page, {"/program/name": "P", "/program/state": "OH"}).status_code == 200
+    reader = make_client(api_keys=[{"id": "reader", "sha256": hash_key("reader-key-0123456789"), "scopes": ["read"]}],
+                         data_dir=tmp_path / "other")
+    form = reader.get("/ui/sign-in")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text).group(1)
+    reader.post("/ui/sign-in", data={"api_key": "reader-key-0123456789", "csrf_token": token, "next": "/ui"})
+    page = reader.get("/ui").text
+    assert submit(reader, page, {"/program/name": "P"}).status_code == 403  # no 'evaluate' scope
+
+
+def test_without_a_decision_log_the_review_says_how_to_keep_it(make_client):
+    client = make_client(decision_log_enabled=False)
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(BASE_PROFILE)}).text
+    page = submit(client, page, action="goto:review").text
+    assert "keeps no decision log" in page and 'id="report-link"' not in page
+
+
+# ---------------------------------------------------------------- the docs, offline
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_the_docs_pages_load_nothing_from_another_host(client, path):
+    page = client.get(path)
+    assert page.status_code == 200
+    assert re.findall(r"https?://", page.text) == []  # no CDN, no web fonts
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert assets and all(a.startswith("/docs/assets/") or a == "/openapi.json" for a in assets)
+    for asset in assets:
+        served = client.get(asset)
+        assert served.status_code == 200 and len(served.content) > 1000, asset
+
+
+def test_the_docs_assets_need_no_key(make_client):
+    from api.guards import hash_key
+
+    keyed = make_client(api_keys=[{"id": "k", "sha256": hash_key("k-0123456789abcdef"), "scopes": ["read"]}])
+    assert keyed.get("/docs/assets/swagger-ui-bundle.js").status_code == 200
+    assert keyed.get("/docs").status_code == 200
+    assert keyed.get("/v1/rules").status_code == 401  # the API itself still does
+
+
+def test_a_large_uploaded_program_keeps_every_peer_and_lists_the_first_thirty(client):
+    from api.guided.state import MAX_FORM_PEERS
+
+    profile = json.loads(json.dumps(BASE_PROFILE))
+    profile["peers"] = [{**profile["peers"][0], "id": f"p{i}"} for i in range(MAX_FORM_PEERS + 10)]
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(profile)}).text
+    page = submit(client, page, action="goto:peers").text
+    assert f"the form shows the first {MAX_FORM_PEERS}" in page
+    assert f"Peer {MAX_FORM_PEERS}" in page and f"Peer {MAX_FORM_PEERS + 1}<" not in page
+    assert max(int(p.split("/")[2]) for p in shown(page)) == MAX_FORM_PEERS - 1
+    page = submit(client, page).text  # saving the step keeps the peers it does not list
+    assert len(state(page)["peers"]) == MAX_FORM_PEERS + 10
