@@ -26,6 +26,7 @@ from api.problems import Problem, invalid_document
 from api.profiles import validate_item
 from engine import Decision, Evaluator, Profile
 from engine.construct import built
+from engine.encoding import decision_json, members
 from engine.evaluate import NeedsInformation, Summary
 from engine.spec import Severity
 from engine.validation import InvalidDocument, validate
@@ -198,6 +199,25 @@ def brief(result: BatchItemResult) -> ItemBrief:
 
 def shaped(results: list[BatchItemResult], view: View) -> list[BatchItemResult] | list[ItemBrief]:
     return [brief(r) for r in results] if view == "summary" else results
+
+
+def answer_json(result: BatchResult, detail: Detail) -> bytes:
+    """A ``view=full`` batch answer as pydantic writes it (with ``leaner``'s exclusions), each
+    decision written by ``engine.encoding.decision_json`` from the pieces it keeps (questions,
+    needs information): for a batch of varied profiles most of the answer."""
+    head = result.__pydantic_serializer__.to_json(result, include={"ruleset_version", "summary"})
+    items = []
+    for item in result.results:
+        written = item.__pydantic_serializer__.to_json(item, include=_BEFORE_DECISION)
+        decision = b"null" if item.decision is None else decision_json(item.decision, rules=detail == "rules")
+        items.append(b"".join((written[:-1], b',"decision":', decision, members(item, include={"error"}), b"}")))
+    return b"".join((head[:-1], b',"results":[', b",".join(items), b"]",
+                     members(result, include={"recorded"}), b"}"))
+
+
+_ITEM_FIELDS = ("verdict", "failing_rules", "index", "external_id", "labels", "decision", "error")
+assert tuple(BatchItemResult.model_fields) == _ITEM_FIELDS, "answer_json writes an item's fields in this order"
+_BEFORE_DECISION = set(_ITEM_FIELDS[:5])
 
 
 def leaner(view: View, detail: Detail) -> dict[str, Any] | None:

@@ -235,9 +235,11 @@ def evaluate_batch(
     summary = batching.summarise(results, threshold)
     log.info("evaluated_batch", items=summary.items, ok=summary.ok, invalid=summary.invalid,
              ruleset_version=service.ruleset.version, recorded=recorded, **{f"status_{k}": v for k, v in summary.by_status.items()})
-    return model_response(batching.BatchResult(ruleset_version=service.ruleset.version, summary=summary,
-                                               results=batching.shaped(results, view), recorded=recorded),
-                          exclude=batching.leaner(view, detail))
+    answer = batching.BatchResult(ruleset_version=service.ruleset.version, summary=summary,
+                                  results=batching.shaped(results, view), recorded=recorded)
+    if view == "full":
+        return Response(batching.answer_json(answer, detail), media_type="application/json")
+    return model_response(answer)
 
 
 @router.post(
