@@ -196,12 +196,13 @@ class Evaluator:
         self._peer_needs: dict[tuple[int, tuple[str, ...], int, str | None], NeedsInformation] = {}
         self.questions = catalog_for(ruleset)
         self.ranker = Ranker(self.questions)
-        # Fields a rule reads whose absence counts against the program (optional inputs): a finding
-        # resting on one is open to an answer. Only rules that have them.
         # rule id -> the fact fields its finding reads (evidence, templates, what labels and state
-        # values come from), with whether a value is a number (1 and 1.0 are written differently).
+        # values come from), with whether a value is a number (1 and 1.0 are written differently);
+        # and the findings made, by rule, subject and those values (see ``_finding``). Bounded.
         self._reads = {rule.id: _finding_reads(rule) for rule in ruleset.rules}
         self._findings: dict[tuple[Any, ...], Finding] = {}
+        # Fields a rule reads whose absence counts against the program (optional inputs): a finding
+        # resting on one is open to an answer. Only rules that have them.
         self._optional = {rule.id: optional for rule in ruleset.rules
                           if (optional := tuple(f for f in dict.fromkeys(referenced_fields(rule.condition))
                                                 if f not in rule.required_set))}
@@ -640,7 +641,7 @@ def _finding_reads(rule: CompiledRule) -> tuple[tuple[str, bool], ...]:
     """The fact fields a finding of ``rule`` is made from (see ``Evaluator._finding``)."""
     names = [*rule.evidence, *sorted(_template_names(rule)), *_labelled_lists(rule),
              "state", "credential_kind", "peer_title", "peer_count"]
-    return tuple((name, name in VOCABULARY and VOCABULARY[name].type.kind in ("number", "integer"))
+    return tuple((name, name in VOCABULARY and VOCABULARY[name].type.kind == "number")
                  for name in dict.fromkeys(names))
 
 
