@@ -25,7 +25,7 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
-from api.problems import invalid_request, request_problem
+from api.problems import invalid_request, parameter_nodes, request_problem
 from engine.fields import Node, field_homes, root
 from engine.validation import MAX_PROBLEMS, InvalidDocument, describe_errors, read_json, screen
 
@@ -105,6 +105,7 @@ class CheckedRoute(APIRoute):
         schema = body_schema(self)
         if schema is not None and schema.model is not None:
             field_homes(schema.model)  # builds every field's node now, not on the first request
+        parameters = parameter_nodes(self)
 
         async def checked(request: Request) -> Response:
             if self.body_field is not None:
@@ -118,7 +119,7 @@ class CheckedRoute(APIRoute):
             try:
                 return await handler(request)
             except RequestValidationError as exc:
-                problem = request_problem(list(exc.errors()), schema)
+                problem = request_problem(list(exc.errors()), schema, parameters)
             raise problem  # outside the except block: no chain back to the request's document
 
         return checked

@@ -31,7 +31,7 @@ from api.logs import RequestLog, configure, log
 from api.jobs import JobRunner
 from api.routes import catalog, cds, docs, evaluations, guided, health, home, jobs, pages, questionnaire, rules
 from api.session import Sessions
-from api.settings import Settings
+from api.settings import Settings, load_settings
 from api.stored import RulesetTexts
 from decisionlog import ConfigError, DecisionLog, LogUnavailable, open_log
 from decisionlog.group_commit import GroupCommit
@@ -122,7 +122,7 @@ def operation_id(route: APIRoute) -> str:
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    settings = settings or Settings()
+    settings = settings or load_settings()
     configure(settings.log_level, settings.log_json)
     ruleset = load_ruleset(settings.rules_dir, overrides_file=settings.overrides_file)
     evaluator = Evaluator(ruleset, make_engine(settings.engine, ruleset))

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.logs import log
-from engine.fields import Node
+from engine.fields import Node, node_for
 from engine.validation import MAX_PROBLEMS, InvalidDocument
 from engine.validation import Problem as DocumentProblem
 from engine.validation import describe
@@ -88,19 +88,38 @@ def invalid_document(exc: InvalidDocument) -> Problem:
                    detail=exc.summary(), errors=[field_problem(p) for p in exc.problems], error_count=exc.total)
 
 
-def request_problem(errors: list[dict[str, Any]], body: Node | None) -> ProblemError:
+def parameter_nodes(route: Any) -> dict[tuple[str, str], Node]:
+    """What each query, path and header parameter of a route must be, by (location, name)."""
+    dependant = getattr(route, "dependant", None)
+    nodes: dict[tuple[str, str], Node] = {}
+    pending = [dependant] if dependant is not None else []
+    while pending:
+        one = pending.pop()
+        for where, params in (("query", one.query_params), ("path", one.path_params), ("header", one.header_params)):
+            for param in params:
+                nodes[(where, param.alias)] = node_for(param.field_info.annotation, param.field_info.metadata)
+        pending.extend(one.dependencies)
+    return nodes
+
+
+def request_problem(errors: list[dict[str, Any]], body: Node | None,
+                    parameters: dict[tuple[str, str], Node] | None = None) -> ProblemError:
     """The 422 for FastAPI's validation errors (locations start with ``body``, ``query`` or
-    ``path``), in plain words; ``body`` is the schema of the request body, when there is one."""
+    ``path``), in plain words; ``body`` is the schema of the request body, when there is one, and
+    ``parameters`` what each parameter must be (``parameter_nodes``), for the same words and fixes
+    ("Did you mean OH (Ohio)?") as a field of a body."""
     described: list[DocumentProblem] = []
     listed: list[FieldProblem] = []
     for err in errors[:MAX_PROBLEMS]:
         loc = tuple(err.get("loc", ()))
         if loc and loc[0] in ("query", "path", "header"):
             name = ".".join(str(p) for p in loc[1:])
-            one = DocumentProblem(pointer="", field=f"The {loc[0]} parameter “{name}”",
-                                  detail=str(err.get("msg", "is not valid")), code=str(err.get("type", "invalid")))
+            node = (parameters or {}).get((loc[0], name), Node("any"))
+            worded = describe({**err, "loc": ()}, node)
+            one = DocumentProblem(pointer="", field=f"The {loc[0]} parameter “{name}”", detail=worded.detail,
+                                  fix=worded.fix, code=worded.code)
             described.append(one)
-            listed.append(FieldProblem(parameter=name, field=one.field, detail=one.detail, code=one.code))
+            listed.append(FieldProblem(parameter=name, field=one.field, detail=one.detail, fix=one.fix, code=one.code))
         else:
             one = describe({**err, "loc": loc[1:] if loc[:1] == ("body",) else loc}, body or Node("any"))
             described.append(one)
@@ -176,7 +195,8 @@ def install(app: FastAPI) -> None:
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
         # Routes with a body answer through api/bodies.py, which knows the body's schema; this
         # one answers for query and path parameters.
-        return await problem_error(request, request_problem(list(exc.errors()), None))
+        return await problem_error(request, request_problem(list(exc.errors()), None,
+                                                              parameter_nodes(request.scope.get("route"))))
 
     @app.exception_handler(ProblemError)
     async def problem_error(request: Request, exc: ProblemError) -> JSONResponse:

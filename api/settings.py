@@ -223,3 +223,31 @@ class Settings(BaseSettings):
         default=30.0, gt=0, le=3600,
         description="Seconds a request body may take to arrive in full; a stalled or trickling upload gets 408.",
     )
+
+
+class SettingsError(ValueError):
+    """Settings from the environment that cannot be used; ``str()`` is one line per bad variable,
+    naming it and saying what it takes."""
+
+
+def load_settings() -> Settings:
+    """The settings from ``PEERCHECK_*`` environment variables (and ``FORWARDED_ALLOW_IPS``); a bad
+    value raises SettingsError in plain words, not the validator's report."""
+    from pydantic import ValidationError
+
+    from engine.fields import node_for
+    from engine.validation import describe
+
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err.get("loc") else ""
+            info = Settings.model_fields.get(name)
+            variable = "FORWARDED_ALLOW_IPS" if name == "forwarded_allow_ips" else f"PEERCHECK_{name.upper()}"
+            node = node_for(info.annotation, info.metadata) if info is not None else None
+            worded = describe({**err, "loc": ()}, node) if node is not None else None
+            detail = f"{worded.detail}." + (f" {worded.fix}" if worded and worded.fix else "") if worded else err["msg"]
+            lines.append(f"{variable}={err.get('input')!r}: {detail}")
+        raise SettingsError("; ".join(lines)) from None

@@ -26,7 +26,7 @@ from cli.evaluate import failing
 from cli import service
 from cli.terminal import SEVERITY_STYLES, STATUS_STYLES, console, err_console
 from engine import Evaluator
-from report.format import SEVERITIES, SEVERITY_LABELS, STATUS_LABELS
+from report.format import SEVERITIES, SEVERITY_LABELS, STATUS_LABELS, questions_text
 from cli.terminal import problem_lines
 from engine.validation import InvalidDocument, Problem, check_rules, read_profile
 
@@ -190,11 +190,10 @@ def print_batch(results: list[dict[str, Any]], summary: dict[str, Any]) -> None:
                     counts += [(f"{SEVERITY_LABELS[sev]} {n}", SEVERITY_STYLES[sev]), " · "]
             if not counts:
                 counts = ["no open findings · "]
-            questions = len(d.get("questions", ()))
             out.print()
             out.print(Text(r["source"], style="bold"), overflow="fold")
             out.print(Padding(Text.assemble((STATUS_LABELS[s["status"]], STATUS_STYLES[s["status"]]), " · ", *counts,
-                                            f"{questions} question{'s' * (questions != 1)}"), (0, 0, 0, 4)))
+                                            questions_text(d.get("questions", []))), (0, 0, 0, 4)))
             out.print(Padding(Text(f"decision {d['decision_id']}", style="dim"), (0, 0, 0, 4)))
     failed = [r for r in results if not r["ok"]]
     if failed:

@@ -12,6 +12,7 @@ import sys
 from argparse import Namespace
 
 from rich.padding import Padding
+from rich.table import Table
 from rich.text import Text
 
 from cli import FAILED, FINDINGS, INVALID, OK
@@ -20,9 +21,8 @@ from cli.evaluate import read_profile
 from cli.terminal import SEVERITY_STYLES, STATUS_STYLES, console, err_console, print_problems
 from engine import Decision, Finding
 from engine.comparison import compare
-from engine.questions import peer_name
 from engine.validation import InvalidDocument, check_rules
-from report.format import SEVERITY_LABELS, STATUS_LABELS, at_least
+from report.format import SEVERITY_LABELS, STATUS_LABELS, at_least, counted, open_first, questions_text, subject_name
 
 
 def run_compare(args: Namespace) -> int:
@@ -62,33 +62,40 @@ def _brief(decision: Decision) -> dict:
             "profile_digest": decision.profile_digest, "summary": decision.summary.model_dump(mode="json")}
 
 
-def _who(finding: Finding) -> str:
-    subject = finding.subject
-    return "Program" if subject.kind == "program" else peer_name((subject.peer_index or 0) + 1, subject.peer_id)
-
-
 def print_comparison(before_name: str, after_name: str, before: Decision, after: Decision,
                      resolved: list[Finding], remaining: list[Finding], new: list[Finding]) -> None:
     out = console()
     out.print(Text.assemble(("PeerCheck · what the change does", "bold")))
+    sides = Table.grid(padding=(0, 1))  # each line wraps under itself
+    sides.add_column(no_wrap=True)
+    sides.add_column(overflow="fold")
     for label, name, decision in (("Before", before_name, before), ("After", after_name, after)):
         s = decision.summary
         counts = ", ".join(f"{n} {sev}" for sev, n in s.by_severity.items() if n) or "none open"
-        out.print(Text.assemble(f"{label:<7}", (STATUS_LABELS[s.status], STATUS_STYLES[s.status]),
-                                f" — {s.findings} open finding{'s' * (s.findings != 1)} ({counts}), "
-                                f"{len(decision.questions)} question{'s' * (len(decision.questions) != 1)} to answer  ",
-                                (name, "dim")), overflow="fold")
+        sides.add_row(label, Text.assemble(
+            (STATUS_LABELS[s.status], STATUS_STYLES[s.status]),
+            f" — {s.findings} open finding{'s' * (s.findings != 1)} ({counts}), "
+            + (f"{s.acknowledged} acknowledged, " if s.acknowledged else "")
+            + f"{questions_text(decision.questions)} ", (name, "dim")))
+    out.print(sides)
     for title, found, style in (("NEW", new, "bold red"), ("RESOLVED", resolved, "bold green"),
                                 ("REMAINING", remaining, "bold")):
         out.print()
-        out.rule(Text(f"{title} ({len(found)})", style=style), align="left")
+        out.rule(Text(f"{title} ({counted(found)})", style=style), align="left")
         if not found:
             out.print(Text("None.", style="dim"))
-        for f in found:
-            line = Text.assemble(("❯ ", SEVERITY_STYLES[f.severity]), (f"{SEVERITY_LABELS[f.severity].upper():<9}", SEVERITY_STYLES[f.severity]),
-                                 (f.title, "bold"), (f" — {_who(f)}", "dim"))
+        for f in open_first(found):
+            acknowledged = f.acknowledged is not None
+            marker = Text.assemble(("❯ ", SEVERITY_STYLES[f.severity]),
+                                   (f"{SEVERITY_LABELS[f.severity].upper():<8}", SEVERITY_STYLES[f.severity]))
+            head = Text.assemble((f.title, "dim" if acknowledged else "bold"), (f" — {subject_name(f.subject)}", "dim"),
+                                 (" · acknowledged by the program" if acknowledged else "", "italic"))
+            line = Table.grid(padding=(0, 1))  # the heading wraps under itself, not under the marker
+            line.add_column(no_wrap=True)
+            line.add_column(overflow="fold")
+            line.add_row(marker, head)
             out.print(line)
-            if title == "NEW":
+            if title == "NEW" and not acknowledged:
                 out.print(Padding(Text(f.message), (0, 0, 0, 4)))
     out.print()
     out.print(Text(f"decisions {before.decision_id} → {after.decision_id} · ruleset {after.ruleset_version}", style="dim"))

@@ -16,7 +16,7 @@ from engine.validation import InvalidDocument, LoadedProfile, Problem, check_rul
 from engine.validation import read_profile as parse_profile
 from engine.yamltext import lines
 from report import artifact_uri, build, render
-from report.format import failing_rules
+from report.format import STATUS_LABELS, failing_rules
 
 
 FORMATS = ("table", "json", "markdown", "html", "sarif")
@@ -104,5 +104,6 @@ def run_evaluate(args: Namespace) -> int:
             sys.stdout.write(text)
     if args.output:
         s = decision.summary
-        err.print(f"wrote {args.format} to {args.output}: {s.status}, {s.findings} open finding(s)", markup=False)
+        err.print(f"wrote {args.format} to {args.output}: {STATUS_LABELS[s.status].lower()}, "
+                  f"{s.findings} open finding{'s' * (s.findings != 1)}", markup=False)
     return FINDINGS if failing(decision, args.fail_on) else OK

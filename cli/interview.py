@@ -32,9 +32,10 @@ from engine import Evaluator
 from engine.profile import SCHEMA_VERSION, USState
 from engine.questions import Interview, NextQuestion, heading, why
 from engine.questions.catalog import QuestionCatalog
+from engine.questions.draft import set_answer
 from engine.yamltext import looks_like_yaml
 from engine.validation import InvalidDocument, Problem, profile_from_document, read_document
-from report.format import STATUS_LABELS
+from report.format import STATUS_LABELS, questions_text
 
 DONT_KNOW = ("?", "dk", "don't know", "dont know", "idk")
 SKIP, QUIT = ("s", "skip"), ("q", "quit")
@@ -66,21 +67,6 @@ def read_draft_file(path: Path) -> dict[str, Any]:
         raise InvalidDocument([Problem("", "The document", "is not a profile", "Give an object with program and peers.",
                                        code="not_an_object")])
     return doc
-
-
-def set_at(doc: dict[str, Any], pointer: str, value: Any) -> None:
-    """Put ``value`` at a JSON pointer of the draft, making the objects on the way."""
-    parts = pointer.split("/")[1:]
-    node: Any = doc
-    for i, part in enumerate(parts[:-1]):
-        nxt = parts[i + 1]
-        if isinstance(node, list):
-            node = node[int(part)]
-            continue
-        if not isinstance(node.get(part), (dict, list)):
-            node[part] = [] if nxt.isdigit() else {}
-        node = node[part]
-    node[parts[-1]] = value
 
 
 def ordered(doc: dict[str, Any], catalog: QuestionCatalog) -> dict[str, Any]:
@@ -312,7 +298,7 @@ def run_interview(args: Namespace) -> int:
             if kind == "dont_know":
                 doc.setdefault("dont_know", []).append(question.pointer)
             else:
-                set_at(doc, question.pointer, value)
+                set_answer(doc, question.pointer, value)
             write_draft(path, doc, interview.catalog)
             asked += 1
     except (Stop, KeyboardInterrupt):
@@ -353,7 +339,7 @@ def _finish(out: Console, evaluator: Evaluator, interview: Interview, doc: dict[
     s = decision.summary
     out.print(Text.assemble("Review so far: ", (STATUS_LABELS[s.status], STATUS_STYLES[s.status]),
                             f" — {s.findings} open finding{'s' * (s.findings != 1)}, "
-                            f"{len(decision.questions)} question{'s' * (len(decision.questions) != 1)} to answer."))
+                            f"{questions_text(decision.questions)}."))
     out.print(Text(f"`peercheck evaluate {path}` shows the findings, worst first.", style="dim"))
 
 
@@ -368,7 +354,7 @@ def starter(catalog: QuestionCatalog, name: str | None, state: str | None, peers
              "# compliance - PeerCheck asks for it instead. `peercheck interview FILE` asks the questions that",
              "# matter most, one at a time.",
              f"schema_version: \"{SCHEMA_VERSION}\"", "program:",
-             f"  name: {json.dumps(name or 'Our peer support program')}   # What is the program called?",
+             f"  name: {json.dumps(name) if name else 'null'}   # What is the program called? Required.",
              f"  state: {state or 'null'}   # Which state? Two-letter code, e.g. OH. Required."]
     sections: dict[str, list[str]] = {"program": [], "peer": [], "supervision": [], "policies": [], "hiring": []}
     for q in catalog.questions:
@@ -391,7 +377,7 @@ def starter(catalog: QuestionCatalog, name: str | None, state: str | None, peers
     lines += ["  " + line for line in sections["program"]]
     lines.append("peers:")
     for number in range(1, peers + 1):
-        lines += [f"  - title: Peer Recovery Specialist   # Peer {number}: job title", f"    id: peer-{number}"]
+        lines += [f"  - title: null   # Peer {number}: job title, e.g. Peer Recovery Specialist. Required.", f"    id: peer-{number}"]
         lines += ["    " + line for line in sections["peer"]]
     for section in ("supervision", "policies", "hiring"):
         lines.append(f"# {section}:")
@@ -418,8 +404,8 @@ def run_init(args: Namespace) -> int:
         text = starter(evaluator.questions, args.name, args.state, args.peers)
     else:
         doc = {"schema_version": SCHEMA_VERSION,
-               "program": {"name": args.name or "Our peer support program", "state": args.state},
-               "peers": [{"id": f"peer-{n}", "title": "Peer Recovery Specialist"} for n in range(1, args.peers + 1)]}
+               "program": {"name": args.name, "state": args.state},
+               "peers": [{"id": f"peer-{n}", "title": None} for n in range(1, args.peers + 1)]}
         text = json.dumps(doc, indent=2) + "\n"
     path.write_text(text, encoding="utf-8")
     console().print(f"wrote a starter profile to {path}; next: peercheck interview {path}", markup=False)

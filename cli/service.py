@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from api.settings import Settings
+from api.settings import load_settings
 from engine import Evaluator, LoadError, load_ruleset, make_engine
 
 
 def build_evaluator(engine: str | None = None) -> Evaluator:
     """Load the ruleset (all-or-nothing; raises LoadError) and the chosen engine (ImportError
     when durable_rules is not installed on this Python)."""
-    settings = Settings()
+    settings = load_settings()
     ruleset = load_ruleset(settings.rules_dir, overrides_file=settings.overrides_file)
     return Evaluator(ruleset, make_engine(engine or settings.engine, ruleset))
 

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from report.context import FindingView, ReportContext
-from report.format import SEVERITY_LABELS, STATUS_EXPLAINED, STATUS_LABELS, humanise
+from report.format import SEVERITY_LABELS, STATUS_EXPLAINED, STATUS_LABELS, humanise, questions_text
 from engine.validation import InvalidDocument, Problem
 
 SEVERITY_STYLES = {"critical": "bold white on red", "high": "bold red", "medium": "bold yellow",
@@ -78,7 +78,7 @@ def print_decision(out: Console, ctx: ReportContext, explain: bool = False) -> N
     counts: list = []
     for severity, n in ctx.chart:
         counts += [(f"{SEVERITY_LABELS[severity]} {n}", SEVERITY_STYLES[severity] if n else "dim"), " · "]
-    counts += [f"{s.acknowledged} acknowledged · {len(ctx.questions)} question{'s' * (len(ctx.questions) != 1)} to answer"]
+    counts += [f"{s.acknowledged} acknowledged · {questions_text(ctx.questions)}"]
     out.print(Text.assemble(*counts))
 
     for group in ctx.by_severity:

@@ -436,6 +436,9 @@ def describe(err: dict[str, Any], node: Node, base_pointer: str = "") -> Problem
     elif kind == "string_pattern_mismatch":
         detail, code = "is not written the way this field needs", "bad_format"
         fix = _PATTERNS.get(info.name if info is not None else "")
+    elif kind.startswith(("datetime_", "date_")):
+        detail, code = "must be a date, or a date and time (ISO 8601)", "not_a_date"
+        fix = "Write it like 2026-12-01 or 2026-12-01T09:30:00Z."
     elif kind == "finite_number":
         detail, code = "must be a finite number", "not_finite"
     elif kind == "value_error" and "unique" in str(err.get("msg", "")):

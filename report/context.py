@@ -21,7 +21,7 @@ from engine.questions import OpenQuestion, heading, peer_name, why
 from engine.spec import FiveP
 from engine.questions.catalog import catalog_for
 from report.evidence import EvidenceLine, evidence_lines, place
-from report.format import FIVE_P_LABELS, SEVERITIES, SEVERITY_LABELS, humanise, value_text
+from report.format import FIVE_P_LABELS, SEVERITIES, SEVERITY_LABELS, dont_know, humanise, questions_text, value_text
 
 TOP_FINDINGS = 8  # critical and high findings named in the summary
 TOP_QUESTIONS = 5  # questions named in the summary
@@ -153,6 +153,11 @@ class ReportContext:
     sources: list[CitationView] = field(default_factory=list)  # each cited document once (section left empty)
 
     @property
+    def questions_to_answer(self) -> int:
+        """Open questions not answered "don't know" (report.format.questions_text counts the same way)."""
+        return sum(not dont_know(q) for q in self.questions)
+
+    @property
     def questions_shown(self) -> list[QuestionView]:
         return self.questions[:QUESTIONS_SHOWN]
 
@@ -232,7 +237,7 @@ def _summary(decision: Decision, open_views: list[FindingView], questions: list[
     if s.acknowledged:
         lead += f" The program has acknowledged {s.acknowledged} risk{'s' * (s.acknowledged != 1)}, with its reasons."
     if asked and s.status == "needs_attention":
-        lead += f" {asked} question{'s are' if asked != 1 else ' is'} still open."
+        lead += f" {_cap(questions_text(questions))}."
     return SummaryView(status=s.status, headline=_cap(lead), top=worst[:TOP_FINDINGS], more_top=max(0, len(worst) - TOP_FINDINGS),
                        questions=questions[:TOP_QUESTIONS], questions_total=asked)
 

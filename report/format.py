@@ -79,3 +79,40 @@ def failing_rules(decision: Any, threshold: str | None) -> list[str]:
     decision fails a pass/fail gate (``--fail-on`` in the CLI, ``fail_on`` in the API)."""
     levels = at_least(threshold)
     return sorted({f.rule_id for f in decision.findings if f.severity in levels and f.acknowledged is None})
+
+
+def subject_name(subject: Any) -> str:
+    """Who a finding is about, as people say it: 'Program', or 'Peer 2 (peer-b)' counted from 1."""
+    from engine.questions import peer_name
+
+    if subject.kind == "program" or subject.peer_index is None:
+        return "Program"
+    return peer_name(subject.peer_index + 1, subject.peer_id)
+
+
+def open_first(findings: list[Any]) -> list[Any]:
+    """Findings with the open ones first and the acknowledged ones after, each in the order given."""
+    return [f for f in findings if f.acknowledged is None] + [f for f in findings if f.acknowledged is not None]
+
+
+def counted(findings: list[Any]) -> str:
+    """'5' or '5, 1 of them acknowledged': a group of findings counted the way people weigh it."""
+    acknowledged = sum(f.acknowledged is not None for f in findings)
+    return f"{len(findings)}, {acknowledged} of them acknowledged" if acknowledged else str(len(findings))
+
+
+def dont_know(question: Any) -> bool:
+    """Whether an open question (an OpenQuestion, its JSON, or a report's view of one) was answered "don't know"."""
+    if isinstance(question, dict):
+        return bool(question.get("dont_know"))
+    return bool(getattr(getattr(question, "question", question), "dont_know", False))
+
+
+def questions_text(questions: list[Any]) -> str:
+    """The open questions counted the one way every output counts them: those still to answer, and
+    apart from them those answered "don't know" (their rules stay undecided, but nobody is asked
+    again): '14 questions to answer', '70 questions to answer, 2 answered “don't know”'."""
+    unknown = sum(dont_know(q) for q in questions)
+    asked = len(questions) - unknown
+    text = f"{asked} question{'s' * (asked != 1)} to answer"
+    return text + (f", {unknown} answered “don't know”" if unknown else "")

@@ -47,7 +47,7 @@ def render_markdown(ctx: ReportContext) -> str:
     out += ["## Summary", ""]
     out += ["| " + " | ".join(SEVERITY_LABELS[sev] for sev, _ in ctx.chart) + " | Acknowledged | Questions to answer |",
             "|" + "---:|" * (len(ctx.chart) + 2),
-            "| " + " | ".join(str(n) for _, n in ctx.chart) + f" | {s.acknowledged} | {len(ctx.questions)} |", ""]
+            "| " + " | ".join(str(n) for _, n in ctx.chart) + f" | {s.acknowledged} | {ctx.questions_to_answer} |", ""]
     sm = ctx.summary
     out += ["### Critical and high findings", ""]
     if sm and sm.top:

@@ -502,3 +502,13 @@ def test_sarif_regions_point_at_the_lines_of_the_file(capsys, tmp_path, monkeypa
     assert "referral_pathways" in text[voluntary["locations"][0]["physicalLocation"]["region"]["startLine"] - 1]
     for result in results:  # every result, questions included, is placed in the file
         assert 1 <= result["locations"][0]["physicalLocation"]["region"]["startLine"] <= len(text)
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable(monkeypatch, capsys):
+    monkeypatch.setenv("PEERCHECK_ENGINE", "bogus")
+    monkeypatch.setattr(service, "build_evaluator", _build_once.__wrapped__)  # never a cached engine
+    assert main(["evaluate", str(FIXTURES / "base.json")]) == 3
+    err = " ".join(capsys.readouterr().err.split())
+    assert err.startswith("PeerCheck could not start: PEERCHECK_ENGINE='bogus':")
+    assert "Use one of: interpreter or durable_rules." in err
+    assert "pydantic" not in err and "validation error" not in err

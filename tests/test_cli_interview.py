@@ -120,13 +120,17 @@ def test_init_writes_a_starter_yaml_with_every_question(capsys, monkeypatch, tmp
     text = path.read_text()
     doc = yaml.safe_load(text)
     assert doc["program"] == {"name": "Riverside", "state": "OH"} and len(doc["peers"]) == 2
+    assert [p["title"] for p in doc["peers"]] == [None, None]  # asked, never a placeholder taken as an answer
+    for peer in doc["peers"]:
+        peer["title"] = "Peer Recovery Specialist"
     Profile.model_validate(doc)
     evaluator = Evaluator(ruleset, make_engine("interpreter", ruleset))
     for question in evaluator.questions.questions:
         if not question.required:
             assert question.text in text, question.id
     # uncommenting a field and giving its answer gives a valid profile
-    edited = text.replace("    # fte:   #", "    fte: 0.5  #", 1).replace("# supervision:", "supervision:", 1)
+    edited = text.replace("title: null", "title: Peer Recovery Specialist")
+    edited = edited.replace("    # fte:   #", "    fte: 0.5  #", 1).replace("# supervision:", "supervision:", 1)
     edited = edited.replace("#   frequency:   #", "  frequency: monthly  #", 1)
     doc = yaml.safe_load(edited)
     assert doc["peers"][0]["fte"] == 0.5 and doc["supervision"] == {"frequency": "monthly"}
@@ -137,10 +141,11 @@ def test_init_writes_a_starter_yaml_with_every_question(capsys, monkeypatch, tmp
 def test_init_json_and_then_interview(capsys, monkeypatch, tmp_path):
     path = tmp_path / "starter.json"
     assert run(capsys, monkeypatch, "init", path)[0] == 0
-    assert json.loads(path.read_text())["program"]["state"] is None
-    code, out, _ = run(capsys, monkeypatch, "interview", path, "--limit", "1", answers=["VA"])
-    assert code == 0 and "Which state" in out
-    assert json.loads(path.read_text())["program"]["state"] == "VA"
+    assert json.loads(path.read_text())["program"] == {"name": None, "state": None}
+    code, out, _ = run(capsys, monkeypatch, "interview", path, "--limit", "3", answers=["Riverside", "VA", "Peer Navigator"])
+    assert code == 0 and out.index("What is the program called") < out.index("Which state") < out.index("job title")
+    doc = json.loads(path.read_text())
+    assert doc["program"] == {"name": "Riverside", "state": "VA"} and doc["peers"][0]["title"] == "Peer Navigator"
 
 
 # ---------------------------------------------------------------- compare
@@ -165,6 +170,20 @@ def test_compare_lists_what_a_change_resolves_and_adds(capsys, monkeypatch, tmp_
     assert run(capsys, monkeypatch, "compare", after, before, "--fail-on", "critical")[0] == 0
 
 
+def test_compare_marks_an_acknowledged_finding_instead_of_listing_it_as_a_new_risk(capsys, monkeypatch, tmp_path):
+    before = tmp_path / "before.json"
+    after = tmp_path / "after.json"
+    before.write_text(json.dumps(variant({})))
+    after.write_text(json.dumps(variant({"/program/referral_pathways": ["court_ordered"],
+                                         "/acknowledged": [{"rule_id": "PC-VOLUNTARY-001", "reason": "By statute."}]})))
+    code, out, _ = run(capsys, monkeypatch, "compare", before, after, "--fail-on", "critical")
+    assert code == 0  # an acknowledged finding makes nothing worse
+    new = out.split("NEW (")[1].split("RESOLVED (")[0]
+    assert new.startswith("1, 1 of them acknowledged)")
+    assert "Peer support services are mandated — Program · acknowledged by the program" in " ".join(new.split())
+    assert "1 acknowledged" in out.split("NEW (")[0]  # the After line counts it apart from the open ones
+
+
 def test_compare_agrees_with_the_api(client, capsys, monkeypatch, tmp_path):
     data_before = variant({"/peers/1/active_caseload": 25})
     data_after = variant({"/peers/1/active_caseload": 12})
@@ -175,3 +194,24 @@ def test_compare_agrees_with_the_api(client, capsys, monkeypatch, tmp_path):
     api = client.post("/v1/evaluations:compare", json={"before": data_before, "after": data_after}).json()
     for part in ("resolved", "remaining", "new"):
         assert [f["finding_id"] for f in cli[part]] == [f["finding_id"] for f in api[part]]
+
+
+def test_every_output_counts_open_questions_the_same_way(capsys, monkeypatch, tmp_path, ruleset):
+    """The page's progress, the CLI, the report and the interview count the questions still to
+    answer alike, and the "don't know" answers apart from them."""
+    from engine.validation import profile_from_document
+    from report import render
+
+    doc = {"schema_version": "1.2", "program": {"name": "x", "state": "OH", "funding": ["medicaid"]},
+           "peers": [{"title": "a", "fte": 1}], "dont_know": ["/program/host_agency", "/peers/0/duties"]}
+    path = tmp_path / "draft.json"
+    path.write_text(json.dumps(doc))
+    evaluator = Evaluator(ruleset, make_engine("interpreter", ruleset))
+    progress = Interview(evaluator).next(doc, limit=1).progress
+    assert progress.dont_know == 2
+    expected = f"{progress.remaining} questions to answer, 2 answered “don't know”"
+    _, out, _ = run(capsys, monkeypatch, "evaluate", path)
+    assert expected in " ".join(out.split())
+    profile = profile_from_document(doc).profile
+    markdown = render(evaluator.evaluate(profile), ruleset, "markdown", profile=profile)
+    assert f"| {progress.remaining} |" in markdown  # the counts table

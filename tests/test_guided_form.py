@@ -9,7 +9,8 @@ import pytest
 
 from api.guided import build_step, decode, encode, read_answers, read_state
 from api.guided.form import DONT_KNOW, NONE, PAGE_SIZE, field_id
-from api.guided.state import MAX_FORM_PEERS, add_peer, remove_peer, set_at
+from api.guided.state import MAX_FORM_PEERS, add_peer, remove_peer
+from engine.questions.draft import set_answer
 from engine.questions import Interview
 
 START = {"program": {"name": "County Peer Program", "state": "OH"}}
@@ -71,7 +72,7 @@ def test_peers_are_added_up_to_the_forms_limit():
 
 def test_clearing_a_nested_answer_leaves_no_empty_object():
     doc = {"peers": [{"title": "A", "employer_policies": {"transport_allowed": True}}]}
-    set_at(doc, "/peers/0/employer_policies/transport_allowed", None)
+    set_answer(doc, "/peers/0/employer_policies/transport_allowed", None)
     assert doc["peers"][0] == {"title": "A"}
 
 

@@ -161,6 +161,7 @@ def test_a_two_peer_review_without_json_from_the_first_step_to_the_compared_chan
     comparison = client.get(htmllib.unescape(link))
     assert comparison.status_code == 200 and h1(comparison.text) == ["What changed between two evaluations"]
     assert "New since the change" in comparison.text and "Peer 2" in comparison.text
+    assert "Acknowledged by the program" in comparison.text  # counted apart from the open findings
     # evaluating the same profile again offers no comparison
     page = submit(client, page, action="goto:review").text
     assert 'id="compare-link"' not in page

@@ -160,9 +160,11 @@ def test_health_checks_are_answered_while_a_hostile_request_is_processed(server)
         counts.append(answers)
     # Work on the event loop lets through only the checks that slip in while the last buffered
     # chunks of the body are read: 1 or 2 per request measured. Work off the loop lets them
-    # through throughout (10 to 40 per request on this machine under heavy load, more when quiet;
-    # fewer than that only while the parser's C core holds the GIL on the one big object).
-    assert sum(counts) >= 15, counts
+    # through throughout (10 to 40 per request on this machine, fewer on a machine loaded by other
+    # work and while the parser's C core holds the GIL on the one big object; 13 over three seen at
+    # the lowest). The bound sits between the two: every request lets more through than a blocked
+    # loop does.
+    assert min(counts) >= 3, counts
 
 
 def test_memory_does_not_balloon_under_concurrent_hostile_requests(server):

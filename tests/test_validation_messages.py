@@ -223,3 +223,17 @@ def test_nan_names_its_field_everywhere(client, tmp_path, capsys):
 def test_query_parameters_are_named(client):
     problem = client.post("/v1/evaluations?explain=perhaps", json=BASE_PROFILE).json()
     assert problem["errors"][0]["parameter"] == "explain" and "query parameter “explain”" in problem["detail"]
+
+
+@pytest.mark.parametrize(("url", "wording"), [
+    ("/v1/jurisdictions/oh", "The path parameter “state”: is not one of the codes this field takes. Did you mean OH (Ohio)?"),
+    ("/v1/jurisdictions/Ohio", "Did you mean OH (Ohio)?"),
+    ("/v1/evaluations?status=passs", "Did you mean pass?"),
+    ("/v1/evaluations?since=yesterday", "must be a date, or a date and time (ISO 8601). Write it like 2026-12-01"),
+    ("/v1/evaluations?limit=many", "The query parameter “limit”: must be a whole number"),
+])
+def test_parameters_get_the_same_words_and_fixes_as_fields(client, url, wording):
+    problem = client.get(url).json()
+    assert problem["status"] == 422 and wording in problem["detail"]
+    assert "Input should be" not in json.dumps(problem)  # never the validator's own English
+    assert len(json.dumps(problem)) < 1200  # a suggestion, not the list of 56 codes

@@ -20,7 +20,8 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from api.guided.state import MAX_FORM_PEERS, FormState, mark_dont_know, set_at, value_at
+from api.guided.state import MAX_FORM_PEERS, FormState, mark_dont_know
+from engine.questions.draft import answer_at, set_answer
 from engine.questions import Interview, QuestionDef, peer_name, why
 from engine.questions.models import NextQuestion
 
@@ -135,7 +136,7 @@ def make_field(question: QuestionDef, pointer: str, state: FormState, open_quest
                posted: Mapping[str, list[str]] | None = None, error: str | None = None) -> Field:
     """A question drawn with its current answer — or, after a refused post, with what was sent."""
     control = control_of(question)
-    current = value_at(state.doc, pointer)
+    current = answer_at(state.doc, pointer)
     unknown = pointer in state.dont_know
     raw = posted.get(pointer) if posted is not None else None
     spec = question.answer
@@ -204,7 +205,7 @@ def build_step(interview: Interview, state: FormState, step: str, *, skip: froze
         return make_field(located[0], pointer, state, by_pointer.get(pointer), posted, errors.get(pointer))
 
     def has_answer(pointer: str) -> bool:
-        return value_at(state.doc, pointer) is not None or pointer in state.dont_know
+        return answer_at(state.doc, pointer) is not None or pointer in state.dont_know
 
     if step == "peers":
         count = max(1, len(peers))  # no peer yet: the first one is asked for
@@ -214,7 +215,7 @@ def build_step(interview: Interview, state: FormState, step: str, *, skip: froze
             open_here = [q.pointer for q in ranked if q.peer == index + 1 and q.pointer != title and q.pointer not in skip]
             answered = [p for _, i, p in catalog.instances(count) if i == index and p != title and has_answer(p)]
             block = PeerBlock(index=index, name=peer_name(index + 1),
-                              title=str(value_at(state.doc, title) or ""),
+                              title=str(answer_at(state.doc, title) or ""),
                               fields=[draw(title)] + [draw(p) for p in open_here], answered=[draw(p) for p in answered])
             view.peers.append(block)
             view.shown += [f.pointer for f in block.fields + block.answered]
@@ -255,7 +256,7 @@ def read_answers(interview: Interview, state: FormState, shown: list[str],
         except ValueError as exc:
             errors[pointer] = f"{heading(question, pointer)}: {exc}"
             continue
-        set_at(doc, pointer, value)
+        set_answer(doc, pointer, value)
         mark_dont_know(doc, pointer, unknown)
     return doc, errors
 

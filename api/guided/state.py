@@ -84,47 +84,6 @@ def clean(draft: Draft) -> dict[str, Any]:
 # ---------------------------------------------------------------- editing the document
 
 
-def value_at(doc: dict[str, Any], pointer: str) -> Any:
-    node: Any = doc
-    for segment in pointer.split("/")[1:]:
-        if isinstance(node, list):
-            index = int(segment)
-            node = node[index] if index < len(node) else None
-        elif isinstance(node, dict):
-            node = node.get(segment)
-        else:
-            return None
-    return node
-
-
-def set_at(doc: dict[str, Any], pointer: str, value: Any) -> None:
-    """Set (or, with None, remove) the answer at a question's pointer, making its containers."""
-    parts = pointer.split("/")[1:]
-    node: Any = doc
-    for i, segment in enumerate(parts[:-1]):
-        nxt = parts[i + 1]
-        if isinstance(node, list):
-            index = int(segment)
-            while len(node) <= index:
-                node.append({})
-            node = node[index]
-        else:
-            if not isinstance(node.get(segment), (dict, list)):
-                if value is None:
-                    return
-                node[segment] = [] if nxt.isdigit() else {}
-            node = node[segment]
-    last = parts[-1]
-    if value is None:
-        node.pop(last, None)
-        for container in ("employer_policies",):  # an empty nested object is no answer
-            for peer in doc.get("peers") or []:
-                if isinstance(peer, dict) and peer.get(container) == {}:
-                    del peer[container]
-    else:
-        node[last] = value
-
-
 def mark_dont_know(doc: dict[str, Any], pointer: str, unknown: bool) -> None:
     listed = [p for p in doc.get("dont_know") or [] if p != pointer]
     if unknown:

@@ -38,9 +38,10 @@ from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, example_text
 from api.session import CSRF_FIELD, PageSession, page_session, sessions
 from engine import Decision
 from engine.comparison import compare
-from engine.questions import Interview, peer_name
+from engine.questions import Interview
 from engine.validation import InvalidDocument, read_document
 from report import build
+from report.format import counted, open_first, subject_name
 from report.html import template_context
 
 router = APIRouter()
@@ -314,15 +315,11 @@ def ui_compare(
     resolved, remaining, new = compare(*decisions)
     root = request.scope.get("root_path", "")
 
-    def who(finding) -> str:
-        subject = finding.subject
-        return "Program" if subject.peer_index is None else peer_name(subject.peer_index + 1, subject.peer_id)
-
     html = _env.get_template("compare.html.j2").render(
         before=decisions[0], after=decisions[1], groups=[
             ("resolved", "Resolved by the change", resolved), ("new", "New since the change", new),
-            ("remaining", "Still open", remaining)],
-        who=who, root=root, links={"before": f"{root}/ui/decisions/{before}", "after": f"{root}/ui/decisions/{after}"},
+            ("remaining", "Still found", remaining)],
+        who=lambda f: subject_name(f.subject), open_first=open_first, counted=counted, root=root, links={"before": f"{root}/ui/decisions/{before}", "after": f"{root}/ui/decisions/{after}"},
         sign_out=f"{root}/ui/sign-out" if session.signed_in else None, csrf_token=sessions(request).csrf_token(session))
     log.info("guided_compare", resolved=len(resolved), remaining=len(remaining), new=len(new))
     return sessions(request).attach(HTMLResponse(html, headers=HTML_HEADERS), session)

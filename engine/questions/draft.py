@@ -232,7 +232,7 @@ def value_at(profile: Profile, pointer: str) -> Any:
     """The value at a JSON pointer in a validated profile (None when absent)."""
     path = _PATHS.get(pointer)
     if path is None:
-        if len(_PATHS) >= 65536:  # bounded: pointers name peers by index
+        if len(_PATHS) >= 16384:  # bounded: pointers name peers by index
             _PATHS.clear()
         path = _PATHS[pointer] = tuple(int(s) if s.isdigit() else s for s in pointer.split("/")[1:])
     node: Any = profile
@@ -249,3 +249,48 @@ def value_at(profile: Profile, pointer: str) -> Any:
 
 
 _PATHS: dict[str, tuple[str | int, ...]] = {}  # pointer -> its segments, list indexes as numbers
+
+
+def answer_at(doc: dict[str, Any], pointer: str) -> Any:
+    """The answer at a question's JSON pointer in a profile in progress (a plain document, not yet
+    validated); None when absent or when the path runs through something else."""
+    node: Any = doc
+    for segment in pointer.split("/")[1:]:
+        if isinstance(node, list):
+            index = int(segment)
+            node = node[index] if index < len(node) else None
+        elif isinstance(node, dict):
+            node = node.get(segment)
+        else:
+            return None
+    return node
+
+
+def set_answer(doc: dict[str, Any], pointer: str, value: Any) -> None:
+    """Set (or, with None, remove) the answer at a question's JSON pointer in a profile in
+    progress, making the objects and peers on the way. An emptied nested object is removed too:
+    it is no answer."""
+    parts = pointer.split("/")[1:]
+    node: Any = doc
+    path: list[tuple[Any, str]] = []  # (container, key) of each object on the way
+    for i, segment in enumerate(parts[:-1]):
+        if isinstance(node, list):
+            index = int(segment)
+            while len(node) <= index:
+                node.append({})
+            node = node[index]
+            continue
+        if not isinstance(node.get(segment), (dict, list)):
+            if value is None:
+                return
+            node[segment] = [] if parts[i + 1].isdigit() else {}
+        path.append((node, segment))
+        node = node[segment]
+    if value is not None:
+        node[parts[-1]] = value
+        return
+    node.pop(parts[-1], None)
+    for container, key in reversed(path):  # a nested object left empty is no answer
+        if container[key] != {}:
+            break
+        del container[key]
