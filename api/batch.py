@@ -25,12 +25,17 @@ from api.metadata import EXTERNAL_ID_DOC, LABELS_DOC, NONE, CallerMetadata, Exte
 from api.problems import Problem, invalid_document
 from api.profiles import validate_item
 from engine import Decision, Evaluator, Profile
-from engine.evaluate import Summary
+from engine.construct import built
+from engine.encoding import decision_json, members
+from engine.evaluate import NeedsInformation, Summary
 from engine.spec import Severity
 from engine.validation import InvalidDocument, validate
 from report.format import failing_rules
 
 View = Literal["full", "summary"]
+Detail = Literal["questions", "rules"]
+DETAIL_DOC = ("`questions` (default): rules that need information come grouped by the field to fill in, in each "
+              "decision's `questions`; `rules`: also one by one, per rule and subject, in `needs_information`.")
 Verdict = Literal["pass", "fail", "invalid"]
 VIEW_DOC = "`full` (default): every decision in full; `summary`: per item only its id, status, counts and verdict."
 FAIL_ON_DOC = ("Give every item a `verdict`: `fail` when it has an open (not acknowledged) finding at or above this "
@@ -74,11 +79,20 @@ class Verdicts(BaseModel):
         default=None, description="With `fail_on`: the rules with an open finding at or above it (why it fails).")
 
 
+class AnsweredDecision(Decision):
+    """A decision as an answer carries it: the per-rule needs only when asked for (``detail=rules``)."""
+
+    needs_information: list[NeedsInformation] | None = Field(
+        default=None, description="With `detail=rules` only: each rule that could not be judged, on each subject, with "
+        "the fields it needs. By default the answer carries the same needs grouped by field in `questions` "
+        "(`waiting` names the rules and peers), and `summary.needs_information` counts them.")
+
+
 class BatchItemResult(Verdicts):
     index: int = Field(description="Position of the item in `items` (from 0).")
     external_id: str | None = Field(default=None, description="The item's `external_id`, echoed.")
     labels: dict[str, str] | None = Field(default=None, description="The item's labels (with the batch's), echoed.")
-    decision: Decision | None = Field(default=None, description="The decision, when the item is a valid profile.")
+    decision: AnsweredDecision | None = Field(default=None, description="The decision, when the item is a valid profile.")
     error: Problem | None = Field(
         default=None,
         description="Problem details when the item is not a valid profile; `errors[].pointer` points into the item itself, as for a single evaluation.",
@@ -169,7 +183,8 @@ def evaluate_items(evaluator: Evaluator, items: list[Any], labels: dict[str, str
         pairs.append((decision, profile))
         metas.append(meta)
         results.append(BatchItemResult(index=index, external_id=meta.external_id, labels=meta.labels,
-                                       decision=decision, **verdict(decision, fail_on).model_dump()))
+                                       decision=built(AnsweredDecision, decision.__dict__),
+                                       **verdict(decision, fail_on).model_dump()))
     return results, pairs, metas
 
 
@@ -184,6 +199,32 @@ def brief(result: BatchItemResult) -> ItemBrief:
 
 def shaped(results: list[BatchItemResult], view: View) -> list[BatchItemResult] | list[ItemBrief]:
     return [brief(r) for r in results] if view == "summary" else results
+
+
+def answer_json(result: BatchResult, detail: Detail) -> bytes:
+    """A ``view=full`` batch answer as pydantic writes it (with ``leaner``'s exclusions), each
+    decision written by ``engine.encoding.decision_json`` from the pieces it keeps (questions,
+    needs information): for a batch of varied profiles most of the answer."""
+    head = result.__pydantic_serializer__.to_json(result, include={"ruleset_version", "summary"})
+    items = []
+    for item in result.results:
+        written = item.__pydantic_serializer__.to_json(item, include=_BEFORE_DECISION)
+        decision = b"null" if item.decision is None else decision_json(item.decision, rules=detail == "rules")
+        items.append(b"".join((written[:-1], b',"decision":', decision, members(item, include={"error"}), b"}")))
+    return b"".join((head[:-1], b',"results":[', b",".join(items), b"]",
+                     members(result, include={"recorded"}), b"}"))
+
+
+_ITEM_FIELDS = ("verdict", "failing_rules", "index", "external_id", "labels", "decision", "error")
+assert tuple(BatchItemResult.model_fields) == _ITEM_FIELDS, "answer_json writes an item's fields in this order"
+_BEFORE_DECISION = set(_ITEM_FIELDS[:5])
+
+
+def leaner(view: View, detail: Detail) -> dict[str, Any] | None:
+    """What a batch answer leaves out of each decision: the per-rule needs unless ``detail=rules``."""
+    if view == "full" and detail == "questions":
+        return {"results": {"__all__": {"decision": {"needs_information"}}}}
+    return None
 
 
 def summarise(results: list[BatchItemResult] | list[ItemBrief], fail_on: str | None = None) -> BatchSummary:

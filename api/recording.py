@@ -13,7 +13,6 @@ and when it recovers, and each unrecorded decision is logged by id.
 from __future__ import annotations
 
 import asyncio
-import json
 from concurrent.futures import Future
 from typing import Sequence
 
@@ -26,7 +25,7 @@ from api.metadata import NONE, CallerMetadata
 from decisionlog import DecisionRecord, LogUnavailable
 from decisionlog.base import CardRef
 from engine import Decision, Profile
-from engine.audit import RECORD_FORMAT, audit_record
+from engine.audit import RECORD_FORMAT, audit_json
 
 
 def record(service: Service, pairs: Sequence[tuple[Decision, Profile]], kind: str,
@@ -83,7 +82,7 @@ def decision_record(service: Service, decision: Decision, profile: Profile, kind
         decision_id=decision.decision_id, evaluated_at=decision.evaluated_at,
         ruleset_version=decision.ruleset_version, profile_digest=decision.profile_digest,
         status=decision.summary.status, kind=kind, record_format=RECORD_FORMAT,
-        decision_json=json.dumps(audit_record(decision, profile), separators=(",", ":"), ensure_ascii=False),
+        decision_json=audit_json(decision, profile),
         profile_json=profile.model_dump_json(exclude_none=True) if keep_profiles else None,
         external_id=meta.external_id, labels_json=meta.labels_json(), job_id=job_id, cards=cards,
     )

@@ -10,10 +10,12 @@ answers against that schema.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import Response
 from pydantic import BaseModel
 
 
-def model_response(model: BaseModel, status_code: int = 200, exclude: set[str] | None = None) -> Response:
+def model_response(model: BaseModel, status_code: int = 200, exclude: set[str] | dict[str, Any] | None = None) -> Response:
     """``model`` as an ``application/json`` response, encoded once (without the ``exclude`` fields)."""
     return Response(model.model_dump_json(exclude=exclude or None), status_code=status_code, media_type="application/json")

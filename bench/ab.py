@@ -38,6 +38,11 @@ root, corpus_path, stages, passes = sys.argv[1], sys.argv[2], sys.argv[3].split(
 sys.path.insert(0, root)
 from engine import Evaluator, Profile, load_ruleset, make_engine
 from bench.run import rate
+try:  # the API's default answer; a revision from before engine.encoding answered with model_dump_json
+    from engine.encoding import decision_json
+    answer = lambda d: decision_json(d, rules=False)
+except ImportError:
+    answer = lambda d: d.model_dump_json()
 assert __import__("engine").__file__.startswith(root), "engine imported from the wrong tree"
 raw = json.load(open(corpus_path))
 started = time.perf_counter(); ruleset = load_ruleset(); load_s = time.perf_counter() - started
@@ -45,7 +50,7 @@ evaluator = Evaluator(ruleset, make_engine("interpreter", ruleset))
 validated = [Profile.model_validate(d) for d in raw]
 facts = [ruleset.facts.build(p) for p in validated]
 work = {
-    "decision": (lambda d: evaluator.evaluate(Profile.model_validate(d)).model_dump_json(), raw),
+    "decision": (lambda d: answer(evaluator.evaluate(Profile.model_validate(d))), raw),
     "evaluate": (evaluator.evaluate, validated),
     "facts": (ruleset.facts.build, validated),
     "match": (evaluator.engine.match, facts),
@@ -86,21 +91,24 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=8, help="A/B pairs")
     parser.add_argument("--passes", type=int, default=3, help="passes per stage in each run (fastest kept)")
     parser.add_argument("--stage", choices=STAGES, action="append", help="default: decision")
+    parser.add_argument("--corpus", choices=("varied", "complete"), default="varied",
+                        help="bench/run.py's corpora: varied (default) or complete profiles")
     args = parser.parse_args()
     stages = args.stage or ["decision"]
 
-    from bench.run import corpus
+    from bench.run import complete_profiles, corpus
 
     with tempfile.TemporaryDirectory(prefix="peercheck-ab-") as tmp:
         baseline = export(args.baseline, Path(tmp) / "baseline")
         corpus_path = str(Path(tmp) / "corpus.json")
-        Path(corpus_path).write_text(json.dumps(corpus()))
+        Path(corpus_path).write_text(json.dumps(corpus() if args.corpus == "varied" else complete_profiles()))
         a_runs, b_runs = [], []
         for i in range(args.runs):
             pair = [(ROOT, a_runs), (baseline, b_runs)]
             for root, runs in pair if i % 2 == 0 else pair[::-1]:
                 runs.append(measure(root, corpus_path, stages, args.passes))
-        print(f"A = work tree, B = {args.baseline}; {args.runs} interleaved pairs; us per profile, median (range)")
+        print(f"A = work tree, B = {args.baseline}; {args.corpus} corpus; {args.runs} interleaved pairs; "
+              "us per profile, median (range)")
         for stage in stages:
             a = [r[stage] for r in a_runs]
             b = [r[stage] for r in b_runs]

@@ -2,9 +2,9 @@
 
 Starts ``uvicorn api.main:app`` on a free loopback port (or uses ``--url``), warms it up, then
 sends ``--total`` evaluations of varied profiles from ``--clients`` threads. Each response is
-compared with the in-process reference decision for that exact profile (findings, needs
-information, summary, profile digest), so an answer meant for another request is caught as
-cross-talk. Reports requests, 5xx, other errors, cross-talk, and the server's RSS after
+compared with the in-process reference decision for that exact profile (the whole answer, asked
+for with ``detail=rules``: findings, needs information per rule and by question, summary, profile
+digest), so an answer meant for another request is caught as cross-talk. Reports requests, 5xx, other errors, cross-talk, and the server's RSS after
 warm-up and at the end.
 
     python -m bench.load --clients 16 --total 100000
@@ -100,7 +100,7 @@ def drive(url: str, profiles: list[dict], expected: list[dict], clients: int, to
     lock = threading.Lock()
 
     def one(client: httpx.Client, i: int) -> None:
-        response = client.post(f"{url}/v1/evaluations", json=profiles[i])
+        response = client.post(f"{url}/v1/evaluations", params={"detail": "rules"}, json=profiles[i])  # the whole answer
         with lock:
             result.requests += 1
             if response.status_code >= 500:

@@ -7,8 +7,8 @@ number of peers in a profile.
 new ids (``PC-CASELOAD-001`` → ``PC-CASELOAD-101``, ``-201``, …): the same conditions, templates
 and citations, so each copy costs what a real rule costs to load, check (quotes verified against
 the sources) and compile. Start-up is ``load_ruleset`` timed in a fresh process (the median of
-three), as the service pays it; evaluation is the decision (validation + evaluation + JSON) on
-the varied corpus.
+three), as the service pays it; evaluation is the decision (validation + evaluation + the JSON of
+the API's default answer) on the varied corpus.
 
 *Peers.* The base fixture profile with 1 to 500 peers, the peers taken in turn from the varied
 corpus (so some fields known, some not): microseconds per decision and per peer.
@@ -70,15 +70,16 @@ def startup_seconds(rules_dir: Path, runs: int = 3) -> tuple[int, float]:
 
 def decision_us(ruleset, raw: list[dict], rounds: int = 3) -> float:
     from engine import Evaluator, Profile, make_engine
+    from engine.encoding import decision_json
 
     evaluator = Evaluator(ruleset, make_engine("interpreter", ruleset))
     for data in raw[:100]:
-        evaluator.evaluate(Profile.model_validate(data)).model_dump_json()
+        decision_json(evaluator.evaluate(Profile.model_validate(data)), rules=False)
     best = float("inf")
     for _ in range(rounds):
         started = time.perf_counter()
         for data in raw:
-            evaluator.evaluate(Profile.model_validate(data)).model_dump_json()
+            decision_json(evaluator.evaluate(Profile.model_validate(data)), rules=False)
         best = min(best, time.perf_counter() - started)
     return best / len(raw) * 1e6
 
@@ -105,6 +106,7 @@ def with_peers(base: dict, peers: list[dict], n: int) -> dict:
 
 def peers_table(raw: list[dict], counts=(1, 10, 50, 100, 500)) -> None:
     from engine import Evaluator, Profile, load_ruleset, make_engine
+    from engine.encoding import decision_json
     sys.path.insert(0, str(ROOT / "tests"))
     from test_engine_differential import FIXTURE_PROFILES
 
@@ -123,7 +125,7 @@ def peers_table(raw: list[dict], counts=(1, 10, 50, 100, 500)) -> None:
             started = time.perf_counter()
             for _ in range(rounds):
                 decision = evaluator.evaluate(Profile.model_validate(data))
-                decision.model_dump_json()
+                decision_json(decision, rules=False)
             best = min(best, (time.perf_counter() - started) / rounds)
         us = best * 1e6
         first = first or (n, us)

@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
 
+from pydantic_core import to_json
+
 from engine.catalog import CredentialKind
 from engine.evaluate import (
     STATE_NAMES, CitationOut, Decision, NeedsInformation, Subject, _finding_id, _peer_label, _pointers, labelled_lists,
@@ -107,11 +109,7 @@ def audit_record(decision: Decision, profile: Profile) -> dict[str, Any]:
         if finding.acknowledged is not None:
             item["acknowledged"] = True
         record["findings"].append(item)
-    for need in decision.needs_information:
-        item = {"rule": need.rule_id}
-        _put_peer(item, need.subject)
-        item["missing"] = list(need.missing)
-        record["needs_information"].append(item)
+    record["needs_information"] = [_need_item(need) for need in decision.needs_information]
     for error in decision.engine_errors:
         item = {"rule": error.rule_id}
         _put_peer(item, error.subject)
@@ -121,6 +119,40 @@ def audit_record(decision: Decision, profile: Profile) -> dict[str, Any]:
     return record
 
 
+def audit_json(decision: Decision, profile: Profile) -> str:
+    """``audit_record`` as compact JSON text (pydantic's encoder: a few times the standard
+    library's speed on a record of a thousand small values)."""
+    return to_json(audit_record(decision, profile)).decode()
+
+
+def _kept(make: Callable[[Any], dict[str, Any]]) -> Callable[[Any], dict[str, Any]]:
+    """``make``, kept per value for immutable values that decisions share (open questions, needs
+    information): records are written, never changed, so their items may be shared too. The value
+    is held, so its id is not reused while the entry lives; bounded."""
+    kept: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+    def item(value: Any) -> dict[str, Any]:
+        found = kept.get(id(value))
+        if found is not None and found[0] is value:
+            return found[1]
+        if len(kept) >= 16384:
+            kept.clear()
+        made = make(value)
+        kept[id(value)] = (value, made)
+        return made
+
+    return item
+
+
+@_kept
+def _need_item(need: NeedsInformation) -> dict[str, Any]:
+    item: dict[str, Any] = {"rule": need.rule_id}
+    _put_peer(item, need.subject)
+    item["missing"] = list(need.missing)
+    return item
+
+
+@_kept
 def _question_item(question) -> dict[str, Any]:
     """An open question by reference: its field, value and "don't know", and per waiting rule
     [rule id, outcome, settles, peers]; wording and rule titles come back from the catalog and the

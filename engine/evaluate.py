@@ -52,6 +52,8 @@ class Subject(BaseModel):
 
 
 class EvidenceItem(BaseModel):
+    model_config = ConfigDict(frozen=True)  # shared between findings (Evaluator._finding)
+
     field: str = Field(description="Fact field the rule read.")
     value: Any = Field(description="Its value (null when unknown).")
     pointers: list[str] = Field(description="Profile fields it comes from, as JSON pointers.")
@@ -155,7 +157,10 @@ _NO_HITS: frozenset[str] = frozenset()
 def profile_digest(profile: Profile) -> str:
     """sha256 of the profile as PeerCheck serialises it: schema field order, nulls left out —
     the same for the same profile, whatever the key order or whitespace it arrived with."""
-    return "sha256:" + hashlib.sha256(profile.model_dump_json(exclude_none=True).encode()).hexdigest()
+    return "sha256:" + hashlib.sha256(_to_json(profile, exclude_none=True)).hexdigest()
+
+
+_to_json = Profile.__pydantic_serializer__.to_json  # bytes, as model_dump_json writes them before decoding
 
 
 # ---------------------------------------------------------------- evaluation
@@ -186,8 +191,16 @@ class Evaluator:
         # (rule position, missing fact fields) -> the program's NeedsInformation, when its pointers
         # are memoised: the same immutable value in every decision that needs it. Bounded likewise.
         self._program_needs: dict[tuple[int, tuple[str, ...]], NeedsInformation] = {}
+        # The same for a peer: (rule position, missing fact fields, peer index, peer id) -> its
+        # NeedsInformation, equal in every decision with that peer at that place.
+        self._peer_needs: dict[tuple[int, tuple[str, ...], int, str | None], NeedsInformation] = {}
         self.questions = catalog_for(ruleset)
         self.ranker = Ranker(self.questions)
+        # rule id -> the fact fields its finding reads (evidence, templates, what labels and state
+        # values come from), with whether a value is a number (1 and 1.0 are written differently);
+        # and the findings made, by rule, subject and those values (see ``_finding``). Bounded.
+        self._reads = {rule.id: _finding_reads(rule) for rule in ruleset.rules}
+        self._findings: dict[tuple[Any, ...], Finding] = {}
         # Fields a rule reads whose absence counts against the program (optional inputs): a finding
         # resting on one is open to an answer. Only rules that have them.
         self._optional = {rule.id: optional for rule in ruleset.rules
@@ -240,6 +253,7 @@ class Evaluator:
         needs: list[tuple[int, int, NeedsInformation]] = []
         memo = self._pointer_memo
         optional = self._optional
+        peer_needs = self._peer_needs
         for index, fact in enumerate(facts):
             in_scope, report = self._report[fact["kind"]]
             subject = subjects.of(fact)
@@ -256,7 +270,12 @@ class Evaluator:
                 if pointers is None:
                     need = self._needs(rule, subject, self._missing(missing, fact, profile))
                 elif peer >= 0:
-                    need = self._needs(rule, subject, list(pointers))
+                    key = (position, missing, peer, subject.peer_id)
+                    need = peer_needs.get(key)
+                    if need is None:
+                        if len(peer_needs) >= 16384:  # bounded: peer ids are the callers'
+                            peer_needs.clear()
+                        need = peer_needs[key] = self._needs(rule, subject, list(pointers))
                 else:
                     need = self._program_needs.get((position, missing))
                     if need is None:
@@ -366,6 +385,24 @@ class Evaluator:
         return pointers
 
     def _finding(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> Finding:
+        """The finding of ``rule`` on ``subject``. Most recur (the same rule, subject and values), so
+        each is kept by what it reads and copied: a finding's acknowledgement is its own."""
+        key = [rule.id, subject.peer_index, subject.peer_id]
+        for name, numeric in self._reads[rule.id]:
+            value = fact.get(name)
+            kind = type(value)
+            key.append(tuple(value) if kind is list else (value, kind) if numeric else value)
+        key = tuple(key)
+        kept = self._findings.get(key)
+        if kept is None:
+            if len(self._findings) >= 16384:  # bounded: the values are the callers'
+                self._findings.clear()
+            kept = self._findings[key] = self._rendered(rule, fact, subject)
+        made = _built(Finding, dict(kept.__dict__))
+        made.__dict__["evidence"] = list(kept.evidence)
+        return made
+
+    def _rendered(self, rule: CompiledRule, fact: dict[str, Any], subject: Subject) -> Finding:
         spec = rule.spec
         context = self._context(rule, fact, subject)
         return _built(Finding, {
@@ -600,6 +637,14 @@ def _template_names(rule: CompiledRule) -> set[str]:
     return template_names(rule.spec.message, rule.spec.remediation)
 
 
+def _finding_reads(rule: CompiledRule) -> tuple[tuple[str, bool], ...]:
+    """The fact fields a finding of ``rule`` is made from (see ``Evaluator._finding``)."""
+    names = [*rule.evidence, *sorted(_template_names(rule)), *_labelled_lists(rule),
+             "state", "credential_kind", "peer_title", "peer_count"]
+    return tuple((name, name in VOCABULARY and VOCABULARY[name].type.kind == "number")
+                 for name in dict.fromkeys(names))
+
+
 def _labelled_lists(rule: CompiledRule) -> list[str]:
     return labelled_lists(rule.spec.message, rule.spec.remediation)
 
@@ -667,4 +712,13 @@ def _missing_pointers(fields: list[str], fact: dict[str, Any], profile: Profile)
 
 def _finding_id(rule_id: str, subject: Subject) -> str:
     key = subject.peer_id if subject.peer_id is not None else subject.pointer
-    return hashlib.sha256(f"{rule_id}|{subject.kind}|{key}".encode()).hexdigest()[:16]
+    text = f"{rule_id}|{subject.kind}|{key}"
+    found = _FINDING_IDS.get(text)
+    if found is None:
+        if len(_FINDING_IDS) >= 16384:  # bounded: peer ids are the callers'
+            _FINDING_IDS.clear()
+        found = _FINDING_IDS[text] = hashlib.sha256(text.encode()).hexdigest()[:16]
+    return found
+
+
+_FINDING_IDS: dict[str, str] = {}

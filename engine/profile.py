@@ -13,6 +13,7 @@ so the fix is to declare the newer one.
 
 from __future__ import annotations
 
+import operator
 import re
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -48,6 +49,10 @@ class Labelled(StrEnum):
     the labels under ``x-enum-labels``."""
 
     label: str
+
+    # ``value`` read straight from ``_value_``: Enum's own ``value`` is a Python-level descriptor
+    # with checks of its own, and pydantic reads it for every code it writes (a profile's digest).
+    value = property(operator.attrgetter("_value_"))  # type: ignore[assignment]
 
     def __new__(cls, value: str, label: str) -> "Labelled":
         member = str.__new__(cls, value)
@@ -576,16 +581,23 @@ class Profile(_Strict):
 
 def _newer_fields(model: BaseModel, declared: tuple[int, ...], loc: tuple) -> list[InitErrorDetails]:
     errors: list[InitErrorDetails] = []
-    for name in type(model).model_fields:
-        value = getattr(model, name) if name in model.model_fields_set else None
+    plan = _versioned(type(model))
+    if declared >= _NEWEST[type(model)]:  # nothing below is newer than the declared version
+        return errors
+    fields_set = model.model_fields_set
+    for name, added, nested in plan:
+        if name not in fields_set:
+            continue
+        value = getattr(model, name)
         if value is None:
             continue
-        added = added_in(type(model).model_fields[name].description)
-        if added and _version(added) > declared:
+        if added and added > declared:
             errors.append(InitErrorDetails(
                 type=PydanticCustomError("newer_field", "this field was added in schema {since}; the profile declares {declared}",
-                                         {"since": added, "declared": ".".join(map(str, declared))}),
+                                         {"since": ".".join(map(str, added)), "declared": ".".join(map(str, declared))}),
                 loc=(*loc, name), input=value))
+            continue
+        if not nested:
             continue
         items = value if isinstance(value, list) else [value]
         for index, item in enumerate(items):
@@ -593,6 +605,45 @@ def _newer_fields(model: BaseModel, declared: tuple[int, ...], loc: tuple) -> li
                 where = (*loc, name, index) if isinstance(value, list) else (*loc, name)
                 errors.extend(_newer_fields(item, declared, where))
     return errors
+
+
+# Per model class: (field, version that added it or None, whether it may hold a model with such
+# fields) for the fields the version check must look at, in schema order; and the newest version
+# added anywhere below the class. Worked out once per class rather than per profile.
+_PLANS: dict[type, tuple[tuple[str, tuple[int, ...] | None, bool], ...]] = {}
+_NEWEST: dict[type, tuple[int, ...]] = {}
+
+
+def _versioned(cls: type[BaseModel]) -> tuple[tuple[str, tuple[int, ...] | None, bool], ...]:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        plan = _PLANS[cls] = _plan(cls)
+    return plan
+
+
+def _plan(cls: type[BaseModel]) -> tuple[tuple[str, tuple[int, ...] | None, bool], ...]:
+    out = []
+    newest: tuple[int, ...] = ()
+    for name, info in cls.model_fields.items():
+        since = added_in(info.description)
+        added = _version(since) if since else None
+        inner = [kind for kind in _types_in(info.annotation) if isinstance(kind, type) and issubclass(kind, BaseModel)]
+        for kind in inner:
+            _versioned(kind)
+        below = max((_NEWEST[kind] for kind in inner), default=())
+        if added or below:
+            out.append((name, added, bool(below)))
+            newest = max(newest, added or (), below)
+    _NEWEST[cls] = newest
+    return tuple(out)
+
+
+def _types_in(annotation: Any) -> list[Any]:
+    """The types inside ``X | None``, ``list[X]``, ``Annotated[...]``."""
+    args = getattr(annotation, "__args__", None)
+    if not args:
+        return [annotation]
+    return [inner for arg in args for inner in _types_in(arg)]
 
 
 def _repeated_peer_ids(profile: "Profile") -> list[InitErrorDetails]:

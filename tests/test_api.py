@@ -65,16 +65,39 @@ def test_same_profile_same_answer(client):
     first = client.post("/v1/evaluations", json=BASE_PROFILE).json()
     second = client.post("/v1/evaluations", json=BASE_PROFILE).json()
     assert first["decision_id"] != second["decision_id"]
-    for key in ("ruleset_version", "profile_digest", "summary", "findings", "needs_information"):
+    for key in ("ruleset_version", "profile_digest", "summary", "findings", "questions"):
         assert first[key] == second[key]
 
 
 def test_needs_information_names_fields(client):
-    body = client.post("/v1/evaluations", json=variant({"/peers/0/fte": None, "/supervision/peer_network_contact": None})).json()
+    body = client.post("/v1/evaluations", params={"detail": "rules"},
+                       json=variant({"/peers/0/fte": None, "/supervision/peer_network_contact": None})).json()
     needs = {(n["rule_id"], n["subject"]["pointer"]): n["missing"] for n in body["needs_information"]}
     assert needs[("PC-CASELOAD-001", "/peers/0")] == ["/peers/0/fte"]  # the caseload itself is known
     assert not any(rule.startswith("PC-STAFFING") for rule, _ in needs)  # two peers: not applicable
     assert body["summary"]["status"] == "incomplete"
+
+
+def test_needs_come_grouped_by_question_unless_rules_are_asked_for(client):
+    """The default answer leaves the per-rule list out; its questions account for every rule and
+    field of it, no more and no fewer."""
+    data = variant({"/peers/0/fte": None, "/supervision/peer_network_contact": None, "/policies": {}})
+    lean = client.post("/v1/evaluations", json=data).json()
+    full = client.post("/v1/evaluations", params={"detail": "rules"}, json=data).json()
+    assert "needs_information" not in lean and full["needs_information"]
+    assert lean["summary"]["needs_information"] == len(full["needs_information"]) > 0
+    per_rule = {(n["rule_id"], pointer) for n in full["needs_information"] for pointer in n["missing"]}
+    grouped = {(w["rule_id"], q["pointer"]) for q in lean["questions"] for w in q["waiting"]
+               if w["outcome"] == "needs_information"}
+    assert grouped == per_rule
+    assert {k: v for k, v in lean.items() if k not in ("decision_id", "evaluated_at")} == \
+        {k: v for k, v in full.items() if k not in ("decision_id", "evaluated_at", "needs_information")}
+    batch = client.post("/v1/evaluations:batch", json={"items": [data]}).json()
+    assert "needs_information" not in batch["results"][0]["decision"]
+    batch = client.post("/v1/evaluations:batch", params={"detail": "rules"}, json={"items": [data]}).json()
+    assert batch["results"][0]["decision"]["needs_information"] == full["needs_information"]
+    response = client.post("/v1/evaluations", params={"detail": "everything"}, json=data)
+    assert response.status_code == 422 and response.json()["errors"][0]["parameter"] == "detail"
 
 
 @pytest.mark.parametrize("change,pointer", [

@@ -108,3 +108,19 @@ def test_a_body_that_is_not_utf8_is_a_422_problem(client, path):
     assert response.status_code == 422 and response.headers["content-type"].startswith(PROBLEM)
     errors = response.json()["errors"]
     assert errors[0]["pointer"] == "" and "UTF-8" in errors[0]["detail"]
+
+
+def test_full_batch_answers_are_written_as_pydantic_writes_them(evaluator):
+    """api.batch.answer_json joins each decision's kept JSON into the batch answer: the same bytes
+    as pydantic's own encoding of the answer, with and without the per-rule needs."""
+    from api import batch as batching
+    from api.responses import model_response
+    from test_engine_differential import FIXTURE_PROFILES
+
+    items = [data for _, data in FIXTURE_PROFILES[:40]] + [{"profile": FIXTURE_PROFILES[0][1], "external_id": "A-1",
+                                                            "labels": {"cycle": "2025"}}, {"bad": 1}]
+    results, _, _ = batching.evaluate_items(evaluator, items, {"round": "2"}, "high")
+    answer = batching.BatchResult(ruleset_version="rs-x", summary=batching.summarise(results, "high"),
+                                  results=results, recorded=True)
+    for detail in ("questions", "rules"):
+        assert batching.answer_json(answer, detail) == model_response(answer, exclude=batching.leaner("full", detail)).body

@@ -23,7 +23,7 @@ def expected_pairs(ruleset, peers: int) -> int:
 ], ids=["base", "risky", "sparse", "minimal"])
 def test_every_rule_on_every_subject_is_accounted_for(client, data):
     ruleset = client.app.state.service.ruleset  # the app's own (rule files may change during a run)
-    body = client.post("/v1/evaluations", params={"explain": "true"}, json=data).json()
+    body = client.post("/v1/evaluations", params={"explain": "true", "detail": "rules"}, json=data).json()
     explanation = body["explanation"]
     peers = len(data["peers"])
     assert len(explanation) == expected_pairs(ruleset, peers)

@@ -49,7 +49,7 @@ def test_next_questions_bad_requests(client):
 
 def test_a_decision_groups_its_needs_by_question(client):
     body = client.post("/v1/evaluations", json=ADAMS).json()
-    assert len(body["questions"]) < len(body["needs_information"])
+    assert 0 < len(body["questions"]) < body["summary"]["needs_information"]
     first = body["questions"][0]
     assert first["question_id"] == "peers.duties" and first["peer"] == 1 and first["peer_id"] == "p1"
     assert first["label"] == "Duties" and first["text"].endswith("?")

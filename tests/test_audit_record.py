@@ -127,7 +127,7 @@ def test_planted_markers_reach_no_stored_row_answer_or_log(make_client, tmp_path
 
 def test_with_profiles_kept_the_stored_decision_is_the_answer(make_client, tmp_path):
     client = make_client(data_dir=tmp_path / "kept", decision_log_store_profiles=True)
-    answer = client.post("/v1/evaluations", json=planted()).json()
+    answer = client.post("/v1/evaluations", params={"detail": "rules"}, json=planted()).json()
     stored = client.get(f"/v1/evaluations/{answer['decision_id']}").json()
     assert stored["withheld"] == [] and stored["profile"]["program"]["name"].startswith(MARK)
     returned = {k: v for k, v in answer.items() if k not in ("recorded", "explanation")}

@@ -53,7 +53,7 @@ def without_personal_data(answer: dict, profile: dict) -> dict:
 def test_round_trip_in_sqlite(make_client, tmp_path):
     client = make_client(data_dir=tmp_path / "log")
     data = variant({"/peers/1/active_caseload": 25, "/program/name": f"{MARKER} program"})
-    answer = client.post("/v1/evaluations", params={"explain": "true"}, json=data).json()
+    answer = client.post("/v1/evaluations", params={"explain": "true", "detail": "rules"}, json=data).json()
     assert answer["recorded"] is True
 
     response = client.get(f"/v1/evaluations/{answer['decision_id']}")
@@ -92,7 +92,7 @@ def test_profiles_are_stored_only_when_configured(make_client, tmp_path):
     client = make_client(data_dir=tmp_path / "p", decision_log_store_profiles=True)
     data = variant({"/program/name": f"{MARKER} program", "/peers/1/active_caseload": 25,
                     "/acknowledged": [{"rule_id": "PC-CASELOAD-002", "reason": "Hiring a second peer."}]})
-    answer = client.post("/v1/evaluations", json=data).json()
+    answer = client.post("/v1/evaluations", params={"detail": "rules"}, json=data).json()
     stored = client.get(f"/v1/evaluations/{answer['decision_id']}").json()
     assert stored["profile"]["program"]["name"] == f"{MARKER} program"
     # with the profile, the stored decision reads exactly as it was returned
@@ -337,7 +337,7 @@ def test_round_trip_in_postgresql(make_client, tmp_path, postgres_url):
     store = client.app.state.service.decision_log
     assert store.name == "postgresql"
     data = variant({"/peers/1/active_caseload": 25})
-    answer = client.post("/v1/evaluations", json=data).json()
+    answer = client.post("/v1/evaluations", params={"detail": "rules"}, json=data).json()
     assert answer["recorded"] is True
     stored = client.get(f"/v1/evaluations/{answer['decision_id']}").json()
     shown = {k: v for k, v in stored.items()

@@ -90,3 +90,49 @@ def test_built_covers_every_field_of_findings_and_decisions(evaluator):
         for finding in decision.findings:
             assert set(finding.__dict__) == set(Finding.model_fields)
         Decision.model_validate(decision.model_dump())  # what it holds is valid
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(data=profiles)
+def test_kept_findings_are_what_the_rule_would_write_now(evaluators, data):
+    """Findings are kept by rule, subject and the values they read, and copied into later
+    decisions: each must equal the finding made afresh from this profile's facts."""
+    from engine.evaluate import _Subjects
+
+    evaluator = evaluators["interpreter"]
+    for _, known in FIXTURE_PROFILES[:30]:  # warm the kept findings with other profiles first
+        evaluator.evaluate(profile(known))
+    p = profile(data)
+    facts, subjects = evaluator.ruleset.facts.build(p), _Subjects(p)
+    for finding in evaluator.evaluate(p).findings:
+        fact = facts[0] if finding.subject.peer_index is None else facts[finding.subject.peer_index + 1]
+        fresh = evaluator._rendered(evaluator.ruleset.rule(finding.rule_id), fact, subjects.of(fact))
+        assert finding.model_dump(exclude={"acknowledged"}) == fresh.model_dump(exclude={"acknowledged"})
+        assert finding.model_dump_json(exclude={"acknowledged"}) == fresh.model_dump_json(exclude={"acknowledged"})
+
+
+def test_an_acknowledgement_belongs_to_one_decision(evaluators):
+    """A kept finding is copied: acknowledging it in one decision leaves the next one's open."""
+    evaluator = evaluators["interpreter"]
+    data = next(d for _, d in FIXTURE_PROFILES if evaluator.evaluate(profile(d)).findings)
+    rule_id = evaluator.evaluate(profile(data)).findings[0].rule_id
+    acknowledged = evaluator.evaluate(profile({**data, "acknowledged": [{"rule_id": rule_id, "reason": "Known."}]}))
+    assert any(f.acknowledged == "Known." for f in acknowledged.findings)
+    plain = evaluator.evaluate(profile({k: v for k, v in data.items() if k != "acknowledged"}))
+    assert all(f.acknowledged is None for f in plain.findings if f.rule_id == rule_id)
+
+
+def test_kept_findings_name_this_decisions_peers(evaluators):
+    """The same peer under another caller's id: the finding's id, subject and wording follow the id."""
+    evaluator = evaluators["interpreter"]
+    data = next(d for _, d in FIXTURE_PROFILES
+                if any(f.subject.kind == "peer" for f in evaluator.evaluate(profile(d)).findings))
+    for peer_id in ("first-id", "second-id", None):
+        peers = [{**peer, "id": f"{peer_id}-{i}"} if peer_id else {k: v for k, v in peer.items() if k != "id"}
+                 for i, peer in enumerate(data["peers"])]
+        for finding in evaluator.evaluate(profile({**data, "peers": peers})).findings:
+            if finding.subject.kind == "peer":
+                expected = peers[finding.subject.peer_index].get("id")
+                assert finding.subject.peer_id == expected
+                if "{peer_label}" in evaluator.ruleset.rule(finding.rule_id).spec.message:
+                    assert (f"({expected}, " in finding.message) == (expected is not None)

@@ -41,7 +41,7 @@ def test_the_example_shows_every_part_of_the_report(client, example):
     decision = client.post("/v1/evaluations", json=example).json()
     assert decision["summary"]["findings"] >= 2 and decision["summary"]["by_severity"]["high"] >= 1
     assert decision["summary"]["acknowledged"] == 1
-    assert decision["needs_information"]
+    assert decision["summary"]["needs_information"] and decision["questions"]
 
 
 def test_report_html(client, example):

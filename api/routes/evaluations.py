@@ -23,6 +23,8 @@ from decisionlog import LogUnavailable
 from decisionlog import feedback as stored_feedback
 from decisionlog.decisions import LIST_MAX, DecisionFilter, list_decisions
 from engine import Decision, Finding, Profile
+from engine.construct import built
+from engine.encoding import decision_json, members
 from engine.evaluate import Summary
 from engine.spec import Severity
 
@@ -62,11 +64,22 @@ class CallerEcho(batching.Verdicts):
     labels: dict[str, str] | None = Field(default=None, description="The labels sent with the request, echoed.")
 
 
-class EvaluationResult(CallerEcho, Decision):
+class EvaluationResult(CallerEcho, batching.AnsweredDecision):
     recorded: bool = Field(description=RECORDED_DOC)
     explanation: list[Explanation] | None = Field(
         default=None, description="With `explain=true`: every rule on every subject in its scope, with its outcome and why.",
     )
+
+
+class _Tail(CallerEcho):
+    """What an evaluation's answer adds after the decision's own members, in ``EvaluationResult``'s order."""
+
+    recorded: bool
+    explanation: list[Explanation] | None
+
+
+ECHO = frozenset(_Tail.model_fields)
+assert tuple(EvaluationResult.model_fields)[-len(ECHO):] == tuple(_Tail.model_fields)
 
 
 class EvaluationBrief(CallerEcho):
@@ -136,6 +149,7 @@ ExternalIdQuery = Annotated[str | None, Query(description=metadata.EXTERNAL_ID_D
 LabelQuery = Annotated[list[str], Query(alias="label", description=metadata.LABEL_QUERY_DOC + " " + metadata.LABELS_DOC)]
 ViewQuery = Annotated[batching.View, Query(description=batching.VIEW_DOC)]
 FailOnQuery = Annotated[Severity | None, Query(description=batching.FAIL_ON_DOC)]
+DetailQuery = Annotated[batching.Detail, Query(description=batching.DETAIL_DOC)]
 
 
 @router.post(
@@ -147,7 +161,8 @@ FailOnQuery = Annotated[Severity | None, Query(description=batching.FAIL_ON_DOC)
     "stored in the decision log before the answer is sent (`recorded`). With `explain=true` the answer also lists "
     "every rule's outcome on every subject — fired, passed, not applicable (and why), needs information (which fields). "
     "`external_id` and `label` attach the caller's own id and labels (echoed, stored, searchable); `view=summary` answers "
-    "without the findings; `fail_on` adds a pass/fail `verdict` with the `failing_rules`.",
+    "without the findings; `fail_on` adds a pass/fail `verdict` with the `failing_rules`. Rules that need information "
+    "come grouped by the field to fill in (`questions`); `detail=rules` adds them one by one (`needs_information`).",
     responses=responses(422),
 )
 async def evaluate(
@@ -157,6 +172,7 @@ async def evaluate(
     labels: LabelQuery = [],  # noqa: B006 - FastAPI copies defaults
     view: ViewQuery = "full",
     fail_on: FailOnQuery = None,
+    detail: DetailQuery = "questions",
     service: Service = Depends(get_service),
 ) -> Response:
     meta = metadata.from_query(external_id, labels)
@@ -178,8 +194,8 @@ async def evaluate(
             profile_digest=decision.profile_digest, summary=decision.summary, recorded=recorded, **echo))
     explanation = await run_nearby(profile, explain, service.evaluator, profile, decision) if explain_all else None
     unasked = {name for name, value in echo.items() if value is None}  # the answer grows only by what was asked for
-    return model_response(EvaluationResult.model_construct(**decision.__dict__, recorded=recorded, explanation=explanation,
-                                                           **echo), exclude=unasked)
+    tail = members(built(_Tail, {"recorded": recorded, "explanation": explanation, **echo}), include=ECHO - unasked)
+    return Response(decision_json(decision, rules=detail == "rules", tail=tail), media_type="application/json")
 
 
 @router.post(
@@ -191,7 +207,8 @@ async def evaluate(
     "(echoed and stored). Each item is validated on its own: an invalid item gets an `error` (problem details whose "
     "pointers point into that item) and every other item still gets its decision, with its own `decision_id`. "
     "Results keep the order of `items`; `summary` counts statuses and open findings across the batch. `view=summary` "
-    "leaves the findings out; `fail_on` gives each item a pass/fail `verdict` with its `failing_rules`. More items "
+    "leaves the findings out; `fail_on` gives each item a pass/fail `verdict` with its `failing_rules`; `detail=rules` adds "
+    "each decision's per-rule `needs_information` (by default they come grouped by field in `questions`). More items "
     "than allowed: 413, nothing evaluated (larger submissions go to `POST /v1/batch-jobs`).",
     responses=responses(413, 422),
 )
@@ -203,6 +220,7 @@ def evaluate_batch(
     }})],
     view: ViewQuery = "full",
     fail_on: FailOnQuery = None,
+    detail: DetailQuery = "questions",
     service: Service = Depends(get_service),
 ) -> Response:
     limit = service.settings.batch_max_items
@@ -217,8 +235,11 @@ def evaluate_batch(
     summary = batching.summarise(results, threshold)
     log.info("evaluated_batch", items=summary.items, ok=summary.ok, invalid=summary.invalid,
              ruleset_version=service.ruleset.version, recorded=recorded, **{f"status_{k}": v for k, v in summary.by_status.items()})
-    return model_response(batching.BatchResult(ruleset_version=service.ruleset.version, summary=summary,
-                                               results=batching.shaped(results, view), recorded=recorded))
+    answer = batching.BatchResult(ruleset_version=service.ruleset.version, summary=summary,
+                                  results=batching.shaped(results, view), recorded=recorded)
+    if view == "full":
+        return Response(batching.answer_json(answer, detail), media_type="application/json")
+    return model_response(answer)
 
 
 @router.post(

@@ -22,7 +22,7 @@ class Health(BaseModel):
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness and what is loaded")
-def healthz(service: Service = Depends(get_service)) -> Health:
+async def healthz(service: Service = Depends(get_service)) -> Health:
     writer = service.decision_writer
     return Health(status="ok", ruleset_version=service.ruleset.version, engine=service.evaluator.engine.name,
                   rules=len(service.ruleset.rules), decision_log=writer.state if writer is not None else "disabled")

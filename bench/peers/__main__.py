@@ -18,8 +18,12 @@ PeerCheck ÷ peer as the median of the per-round ratios:
   and subject) from a validated profile; a peer: from the raw profile dict to its engine's
   result as Python objects;
 * whole decision — PeerCheck: pydantic validation of the raw dict, the full evaluation
-  (findings with messages, evidence and citations; needs information with JSON pointers;
-  summary) and JSON encoding; a peer: from the raw dict to its result as JSON text.
+  (findings with messages, evidence and citations; needs information with JSON pointers, grouped
+  by question; summary) and the JSON of ``POST /v1/evaluations``' default answer; a peer: from
+  the raw dict to its result as JSON text.
+
+The target — PeerCheck's whole decision at least 1.5× every peer's — is printed per engine with
+PASS or FAIL.
 
 An engine whose package cannot be installed is skipped with a message. GoRules ZEN 0.37.x runs
 in its own virtualenv (``.venv-zen-0.37``, made by ``make bench-peers``) as a worker process
@@ -42,6 +46,7 @@ from typing import Any, Callable
 from bench.peers.engines import DRIVERS, Unavailable
 from bench.run import corpus
 from engine import Evaluator, Profile, load_ruleset, make_engine
+from engine.encoding import decision_json
 from engine.facts import FactBuilder
 from engine.interpreter import compile_report
 
@@ -56,6 +61,7 @@ RULES = (
 )
 
 _NO_HITS: frozenset[str] = frozenset()
+TARGET = 1.5  # PeerCheck's whole decision ÷ each peer's
 
 
 class PeerCheck:
@@ -82,8 +88,9 @@ class PeerCheck:
             out += [(index, ids[k], missing is None) for k, missing in report(fact, by_fact.get(index, _NO_HITS))]
         return out
 
-    def decision(self, raw: dict) -> str:
-        return self.evaluator.evaluate(Profile.model_validate(raw)).model_dump_json()
+    def decision(self, raw: dict) -> bytes:
+        """The whole decision as POST /v1/evaluations answers by default."""
+        return decision_json(self.evaluator.evaluate(Profile.model_validate(raw)), rules=False)
 
     def outcomes_from_matching(self, profile: Profile) -> list[list]:
         return sorted([index - 1, rule, "fired" if fired else "needs_information"]
@@ -274,7 +281,7 @@ def report(subset: PeerCheck, everything: PeerCheck, peers: list, raw: list[dict
 
     print(f"\n{n:,} varied profiles, {rounds} interleaved rounds, medians; ratio = PeerCheck's evaluations/s ÷ the engine's "
           "(median of per-round ratios; above 1: PeerCheck is faster)")
-    print(f"{'engine':<44}{'matching /s':>13}{'ratio':>8}{'whole decision /s':>19}{'ratio':>8}")
+    print(f"{'engine':<44}{'matching /s':>13}{'ratio':>8}{'whole decision /s':>19}{'ratio':>8}  target >= {TARGET}")
     for label in dict.fromkeys(k[0] for k in keys):
         cells = []
         for kind in ("matching", "decision"):
@@ -282,12 +289,15 @@ def report(subset: PeerCheck, everything: PeerCheck, peers: list, raw: list[dict
             if key in seconds:
                 shown = "" if label.startswith("PeerCheck") else f"{ratio(key):.2f}"
                 cells.append(f"{rate(key):>{13 if kind == 'matching' else 19},.0f}{shown:>8}")
+                if kind == "decision" and shown:
+                    cells.append(f"  {'PASS' if ratio(key) >= TARGET else 'FAIL'}")
             else:
                 cells.append(f"{'—':>{13 if kind == 'matching' else 19}}{'':>8}")
         print(f"{label:<44}" + "".join(cells))
     print("matching: PeerCheck = facts + matching + outcome logic from a validated profile; a peer = raw dict to its "
           "result objects.\nwhole decision: PeerCheck = validation + evaluation (findings with messages, evidence, "
-          "citations; needs information with pointers) + JSON; a peer = raw dict to its result as JSON.")
+          "citations; needs information with pointers, grouped by question) + the API's default answer as JSON; "
+          "a peer = raw dict to its result as JSON.")
 
 
 if __name__ == "__main__":

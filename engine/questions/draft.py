@@ -231,16 +231,25 @@ def _dont_know(raw: Any, profile: Profile, listed: bool, catalog: QuestionCatalo
 
 def value_at(profile: Profile, pointer: str) -> Any:
     """The value at a JSON pointer in a validated profile (None when absent)."""
+    path = _PATHS.get(pointer)
+    if path is None:
+        if len(_PATHS) >= 16384:  # bounded: pointers name peers by index
+            _PATHS.clear()
+        path = _PATHS[pointer] = tuple(int(s) if s.isdigit() else s for s in pointer.split("/")[1:])
     node: Any = profile
-    for segment in pointer.split("/")[1:]:
+    for segment in path:
         if node is None:
             return None
         if isinstance(node, list):
-            index = int(segment)
-            node = node[index] if index < len(node) else None
+            if type(segment) is not int:
+                return None
+            node = node[segment] if segment < len(node) else None
         else:
-            node = getattr(node, segment, None)
+            node = getattr(node, segment, None) if type(segment) is str else None
     return node
+
+
+_PATHS: dict[str, tuple[str | int, ...]] = {}  # pointer -> its segments, list indexes as numbers
 
 
 def answer_at(doc: dict[str, Any], pointer: str) -> Any:

@@ -106,6 +106,8 @@ class OpenQuestion(BaseModel):
     """A question whose answer would decide rules that are undecided now — one concrete field, with the rules
     waiting on it."""
 
+    model_config = ConfigDict(frozen=True)  # shared between decisions (the ranker's cache) and their JSON
+
     question_id: str = Field(description="The catalog question (`GET /v1/questionnaire`): label, help, answer options.")
     pointer: str = Field(description="JSON pointer of the field to fill in.")
     peer: int | None = Field(default=None, description="For a question about one peer: which, counted from 1 (\"Peer 2\").")

@@ -66,6 +66,7 @@ class Ranker:
         self._entries: dict[str, dict[str, tuple[float, WaitingRule, WaitingRule]]] = {
             "needs_information": {}, "fired": {}}
         self._cache: dict[tuple[Any, ...], tuple[tuple[Any, ...], OpenQuestion]] = {}
+        self._raw: dict[tuple[Any, ...], tuple[Any, ...]] = {}  # the same, keyed by the waits before merging
 
     def rank(self, needs: Iterable[Waiting], assumed: Iterable[Waiting] = (), dont_know: Sequence[str] | None = None,
              peer_ids: Sequence[str | None] = ()) -> list[OpenQuestion]:
@@ -137,6 +138,20 @@ class Ranker:
         located = self.catalog.locate(pointer)
         peer = None if located is None else located[1]
         peer_id = peer_ids[peer] if peer is not None and peer < len(peer_ids) else None
+        # the same waits (shared entries, in the same order) rank the same: looked up before merging
+        raw = (pointer, dont_know, peer_id, value, *[(id(e), p) for e, p in waits])
+        cached = self._raw.get(raw)
+        if cached is not None:
+            return cached
+        ranked = self._made(pointer, value, waits, dont_know, located, peer, peer_id)
+        if len(self._raw) >= self.CACHE_SIZE:
+            self._raw.clear()
+        self._raw[raw] = ranked
+        return ranked
+
+    def _made(self, pointer: str, value: float, waits: list[tuple[WaitingRule, int | None]], dont_know: bool,
+              located: Any, peer: int | None, peer_id: str | None) -> tuple[Any, ...]:
+        """``_ranked`` for waits not seen in this order before: merged per rule, then looked up by what they merge to."""
         if len(waits) == 1 and (peer is not None or waits[0][1] is None):
             merged: list[tuple[WaitingRule, tuple[int, ...] | None]] = [(waits[0][0], None)]
         else:
