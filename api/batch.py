@@ -150,6 +150,19 @@ def check_item(item: Any, evaluator: Evaluator, limit: int = ITEM_PROBLEMS
     return checked if isinstance(checked, InvalidDocument) else (checked, NONE)
 
 
+def invalid_item_metadata(item: Any, labels: dict[str, str] | None) -> CallerMetadata:
+    """What an invalid item echoes: its own external id and labels where those are valid, over the
+    batch's labels; only the batch's labels when its own are not."""
+    own: dict[str, Any] = {}
+    if isinstance(item, dict) and "profile" in item:
+        for name in ("external_id", "labels"):
+            try:
+                own.update(validate({name: item[name]}, CallerMetadata).model_dump(include={name}))
+            except (KeyError, InvalidDocument):
+                pass
+    return CallerMetadata(**own).merged_over(labels)
+
+
 def verdict(decision: Decision | None, fail_on: str | None) -> Verdicts:
     if fail_on is None:
         return Verdicts()
@@ -173,8 +186,8 @@ def evaluate_items(evaluator: Evaluator, items: list[Any], labels: dict[str, str
         checked = check_item(item, evaluator, limit=max(1, min(ITEM_PROBLEMS, budget)))
         if isinstance(checked, InvalidDocument):
             budget -= len(checked.problems)
-            own = item.get("external_id") if isinstance(item, dict) and isinstance(item.get("external_id"), str) else None
-            results.append(BatchItemResult(index=index, external_id=own if own and len(own) <= 200 else None,
+            meta = invalid_item_metadata(item, labels)
+            results.append(BatchItemResult(index=index, external_id=meta.external_id, labels=meta.labels,
                                            error=invalid_document(checked), **verdict(None, fail_on).model_dump()))
             continue
         profile, meta = checked

@@ -75,11 +75,11 @@ def evaluate_pending(service: Service, items: list[queue.PendingItem]) -> list[q
         fail_on = pending.options.get("fail_on")
         checked = batching.check_item(pending.item, service.evaluator)
         if isinstance(checked, InvalidDocument):
-            own = pending.item.get("external_id") if isinstance(pending.item, dict) else None
+            meta = batching.invalid_item_metadata(pending.item, labels)
             outcomes.append(queue.ItemOutcome(
                 job_id=pending.job_id, index=pending.index, record=None,
                 error=invalid_document(checked).model_dump(exclude_none=True), verdict="invalid" if fail_on else None,
-                external_id=own if isinstance(own, str) and 0 < len(own) <= 200 else None, labels_json=None))
+                external_id=meta.external_id, labels_json=meta.labels_json()))
             continue
         profile, meta = checked
         meta: CallerMetadata = meta.merged_over(labels)

@@ -64,6 +64,7 @@ def test_job_progress_results_and_idempotent_submission(make_client):
     assert [r["external_id"] for r in seen] == [f"APP-{i}" for i in range(30)] + ["APP-bad"]
     bad = seen[-1]
     assert bad["verdict"] == "invalid" and bad["error"]["errors"][0]["pointer"].startswith("/profile/")
+    assert bad["labels"] == {"cycle": "2025"}  # the batch's labels on invalid items too
     for result in seen[:-1]:
         assert result["labels"] == {"cycle": "2025"} and result["verdict"] in ("pass", "fail")
         assert (result["verdict"] == "fail") == bool(result["failing_rules"])

@@ -212,3 +212,16 @@ def test_openapi_types_batch_items_and_names_operations(client):
     assert "409" in batch["responses"]
     assert not any(p["name"] == "Idempotency-Key" for p in schema["paths"]["/cds-services/peercheck-program-review"]
                    ["post"].get("parameters", []))
+
+
+def test_invalid_items_echo_their_ids_and_labels(make_client):
+    """A portal files every result by its own id and labels, the invalid ones too."""
+    client = make_client()
+    items = [{"profile": {"schema_version": "1.2"}, "external_id": "APP-7", "labels": {"round": "2"}},
+             {"profile": {"schema_version": "1.2"}, "external_id": "x" * 500, "labels": {"round": 3}},
+             {"bad": 1}]
+    results = client.post("/v1/evaluations:batch", json={"items": items, "labels": {"cycle": "2025"}}).json()["results"]
+    assert [r["error"] is not None for r in results] == [True, True, True]
+    assert results[0]["external_id"] == "APP-7" and results[0]["labels"] == {"cycle": "2025", "round": "2"}
+    assert results[1]["external_id"] is None and results[1]["labels"] == {"cycle": "2025"}  # its own were invalid
+    assert results[2]["labels"] == {"cycle": "2025"}
