@@ -10,23 +10,15 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 
+from headless import OUTPUT, launched, require
 from engine import Evaluator, Profile, make_engine
 from report import render
 
-CHROMIUM = Path("/usr/bin/chromium")
-OUTPUT = Path(__file__).resolve().parent.parent / "test-output"
 MAX_PAGES = 12
-
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (make e2e does, as root) to print the report",
-                allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed: pip install playwright (make e2e does)",
-    exc_type=ImportError)
+sync_api = require("print the report")
 
 from many_findings import many_findings_profile  # noqa: E402
 
@@ -42,18 +34,10 @@ def test_sixty_findings_print_on_a_handful_of_pages(ruleset, capsys):
     decision = evaluator.evaluate(profile)
     assert decision.summary.findings >= 55, "the rule fixtures no longer make a many-findings program"
     html = render(decision, ruleset, "html", profile=profile)
-    with sync_api.sync_playwright() as playwright:
-        try:
-            browser = playwright.chromium.launch(executable_path=str(CHROMIUM), timeout=60_000,
-                                                 args=["--headless", "--no-sandbox", "--disable-gpu"])
-        except Exception as exc:  # noqa: BLE001 - a broken browser install is a skip, not a failure
-            pytest.skip(f"Chromium at {CHROMIUM} could not be started: {exc}")
-        try:
-            page = browser.new_page()
-            page.set_content(html)
-            pdf = page.pdf(format="Letter")
-        finally:
-            browser.close()
+    with launched(sync_api) as browser:
+        page = browser.new_page()
+        page.set_content(html)
+        pdf = page.pdf(format="Letter")
     OUTPUT.mkdir(exist_ok=True)
     (OUTPUT / "report-many-findings.pdf").write_bytes(pdf)
     (OUTPUT / "report-many-findings.json").write_text(json.dumps(profile.model_dump(mode="json", exclude_none=True)))

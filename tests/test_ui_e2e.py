@@ -21,19 +21,11 @@ from pathlib import Path
 
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-ROOT = Path(__file__).resolve().parent.parent
-OUTPUT = ROOT / "test-output"
-AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+from headless import OUTPUT, launched, require
 
-if not CHROMIUM.exists():
-    pytest.skip(f"{CHROMIUM} not found: install Debian's chromium (make e2e does, as root) to run the browser test",
-                allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="the playwright package is not installed: pip install playwright (make e2e does)",
-    exc_type=ImportError)
+ROOT = Path(__file__).resolve().parent.parent
+AXE = ROOT / ".cache" / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+sync_api = require("run the browser test")
 
 from pages_app import app_with_pages  # noqa: E402  (after the skips: needs only the app)
 
@@ -66,13 +58,8 @@ def base_url(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    with sync_api.sync_playwright() as playwright:
-        try:
-            chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS, timeout=60_000)
-        except Exception as exc:  # noqa: BLE001 - a broken browser install is a skip, not a failure
-            pytest.skip(f"Chromium at {CHROMIUM} could not be started: {exc}")
+    with launched(sync_api) as chromium:
         yield chromium
-        chromium.close()
 
 
 @pytest.fixture
