@@ -298,6 +298,22 @@ def test_peers_are_added_and_removed(client):
     assert "Peer 1: Second</legend>" in page
 
 
+def test_removing_a_peer_on_the_page_keeps_the_other_acknowledgements(client):
+    program_wide = {"rule_id": "PC-SUP-001", "reason": "Reviewed by the board"}
+    profile = {**BASE_PROFILE, "peers": [{"title": "First"}, {"title": "Second"}, {"title": "Third"}],
+               "acknowledged": [program_wide, {"rule_id": "PC-ROLE-001", "reason": "Only for First", "subject": "/peers/0"},
+                                {"rule_id": "PC-ROLE-002", "reason": "Only for Third", "subject": "/peers/2"}]}
+    profile.pop("dont_know", None)
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(profile)}).text
+    page = submit(client, page, action="goto:peers").text
+    page = submit(client, page, action="remove_peer:0").text
+    kept = state(page)
+    assert [p["title"] for p in kept["peers"]] == ["Second", "Third"]
+    assert kept["acknowledged"] == [program_wide, {"rule_id": "PC-ROLE-002", "reason": "Only for Third", "subject": "/peers/1"}]
+    assert not left_out(page)  # nothing was invalid, so nothing was left out
+
+
 def test_tampered_state_is_revalidated_not_trusted(client):
     page = client.get("/ui").text
     data = dict(guided_form(page))

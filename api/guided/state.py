@@ -106,21 +106,43 @@ def add_peer(doc: dict[str, Any]) -> bool:
 
 
 def remove_peer(doc: dict[str, Any], index: int) -> None:
-    """Take a peer out, and with it its "don't know" answers; later peers' answers move up one."""
+    """Take a peer out, and with it its "don't know" answers and the risks acknowledged for it
+    alone; later peers' answers and acknowledgements move up one, so each stays with its peer."""
     peers = doc.get("peers") or []
     if not 0 <= index < len(peers):
         return
     del peers[index]
     kept = []
     for pointer in doc.get("dont_know") or []:
-        match = _PEER_POINTER.fullmatch(pointer)
-        if match is None:
-            kept.append(pointer)
-            continue
-        at = int(match.group(1))
-        if at == index:
-            continue
-        kept.append(f"/peers/{at - 1 if at > index else at}{match.group(2) or ''}")
+        moved = _moved(pointer, index)
+        if moved is not None:
+            kept.append(moved)
     doc["dont_know"] = kept
     if not kept:
         doc.pop("dont_know")
+    acknowledged = doc.get("acknowledged")
+    if isinstance(acknowledged, list):
+        still = []
+        for ack in acknowledged:
+            subject = ack.get("subject") if isinstance(ack, dict) else None
+            if isinstance(subject, str) and subject:
+                moved = _moved(subject, index)
+                if moved is None:
+                    continue  # acknowledged for the peer taken out
+                ack = {**ack, "subject": moved}
+            still.append(ack)
+        doc["acknowledged"] = still
+        if not still:
+            doc.pop("acknowledged")
+
+
+def _moved(pointer: str, removed: int) -> str | None:
+    """A pointer once peer ``removed`` is taken out: None when it is about that peer, one peer up
+    when about a later one, as it was otherwise."""
+    match = _PEER_POINTER.fullmatch(pointer)
+    if match is None:
+        return pointer
+    at = int(match.group(1))
+    if at == removed:
+        return None
+    return f"/peers/{at - 1 if at > removed else at}{match.group(2) or ''}"
