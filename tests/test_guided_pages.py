@@ -314,6 +314,51 @@ def test_removing_a_peer_on_the_page_keeps_the_other_acknowledgements(client):
     assert not left_out(page)  # nothing was invalid, so nothing was left out
 
 
+def test_the_form_gives_each_peer_an_id_it_never_gives_again(client):
+    page = client.get("/ui").text
+    page = submit(client, page, {"/program/name": "P", "/program/state": "OH"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "First"}, action="add_peer").text
+    page = submit(client, page, {"/peers/1/title": "Second"}, action="add_peer").text
+    assert [p.get("id") for p in state(page)["peers"]] == ["peer-1", "peer-2", "peer-3"]
+    page = submit(client, page, {"/peers/2/title": "Third"}, action="remove_peer:2").text
+    page = submit(client, page, action="add_peer").text  # the removed peer's id is not given again
+    assert [p.get("id") for p in state(page)["peers"]] == ["peer-1", "peer-2", "peer-4"]
+    assert "Peer 1: First</legend>" in page and "(peer-" not in page  # an id that repeats the number is not shown
+    download = submit(client, page, {"/peers/2/title": "Fourth"}, action="", path="/ui/download").json()
+    assert [p["id"] for p in download["peers"]] == ["peer-1", "peer-2", "peer-4"]
+    # a continued file's peers keep their ids; those without one get one that no other peer has
+    token = dict(guided_form(page))["csrf_token"]
+    sent = {**BASE_PROFILE, "peers": [{"title": "A", "id": "peer-7"}, {"title": "B"}, {"title": "C", "id": "lead"}]}
+    continued = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(sent)}).text
+    assert [p["id"] for p in state(continued)["peers"]] == ["peer-7", "peer-8", "lead"]
+    assert not left_out(continued)
+
+
+@pytest.mark.parametrize("store_profiles", [False, True], ids=["profiles-not-kept", "profiles-kept"])
+def test_removing_peer_1_does_not_make_peer_2s_findings_look_resolved_and_new(make_client, store_profiles):
+    client = make_client(decision_log_store_profiles=store_profiles)
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    from api.routes.pages import example_text
+
+    example = json.loads(example_text())  # a program with risks of each peer
+    profile = {**example, "peers": [{k: v for k, v in peer.items() if k != "id"} for peer in example["peers"]]}
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(profile)}).text
+    page = submit(client, page, action="goto:review").text
+    before = client.get(re.search(r'href="/ui/decisions/([0-9a-f-]{36})" id="report-link"', page).group(1).join(
+        ["/v1/evaluations/", ""])).json()
+    page = submit(client, page, action="goto:peers").text
+    page = submit(client, page, action="remove_peer:0").text
+    page = submit(client, page, action="goto:review").text
+    after = client.get(re.search(r'href="/ui/decisions/([0-9a-f-]{36})" id="report-link"', page).group(1).join(
+        ["/v1/evaluations/", ""])).json()
+    second_before = {f["finding_id"] for f in before["findings"] if f["subject"]["peer_index"] == 1}
+    first_after = {f["finding_id"] for f in after["findings"] if f["subject"]["peer_index"] == 0}
+    assert second_before and second_before == first_after  # the same peer's findings, matched as the same
+    assert None not in second_before
+    compared = client.get(htmllib.unescape(re.search(r'href="([^"]+)" id="compare-link"', page).group(1)))
+    assert compared.status_code == 200
+
+
 def test_tampered_state_is_revalidated_not_trusted(client):
     page = client.get("/ui").text
     data = dict(guided_form(page))

@@ -23,6 +23,8 @@ from engine.questions.models import DraftProblem
 MAX_STATE_BYTES = 1_000_000  # as for an uploaded profile
 MAX_FORM_PEERS = 30  # peers the form lists on one page; a larger program is uploaded as a file
 _PEER_POINTER = re.compile(r"/peers/(\d+)(/.*)?")
+_FORM_PEER_ID = re.compile(r"peer-([1-9][0-9]{0,5})")
+MAX_PEER_NUMBER = 999_999  # the highest n of a peer-<n> id the form gives or reads back
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,33 @@ def mark_dont_know(doc: dict[str, Any], pointer: str, unknown: bool) -> None:
         doc["dont_know"] = listed
     else:
         doc.pop("dont_know", None)
+
+
+def given_ids(text: str | None) -> int:
+    """The form's count of the peer ids it has given (its hidden ``peer_ids`` field; 0 when absent or
+    not a number)."""
+    text = (text or "").strip()
+    return min(int(text), MAX_PEER_NUMBER) if text.isdigit() and len(text) <= 6 else 0
+
+
+def name_peers(doc: dict[str, Any], given: int = 0) -> int:
+    """Give each peer without an id a stable one, ``peer-<n>``, so that findings follow the peer and
+    not its place in the list: a before/after comparison matches findings by peer id, and without
+    one by position — removing Peer 1 would make Peer 2's findings look resolved and new. ``n``
+    counts on from ``given`` (the ids this form gave before, removed peers' too) and from every
+    ``peer-<n>`` the profile holds, so an id is never used twice nor given again after its peer
+    is removed. Returns the new count."""
+    peers = doc.get("peers")
+    if not isinstance(peers, list):
+        return given
+    numbers = [int(m.group(1)) for p in peers if isinstance(p, dict) and isinstance(p.get("id"), str)
+               and (m := _FORM_PEER_ID.fullmatch(p["id"]))]
+    top = max([given, *numbers])
+    for peer in peers:
+        if isinstance(peer, dict) and not peer.get("id") and top < MAX_PEER_NUMBER:
+            top += 1
+            peer["id"] = f"peer-{top}"
+    return top
 
 
 def add_peer(doc: dict[str, Any]) -> bool:
