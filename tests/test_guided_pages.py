@@ -208,6 +208,28 @@ def test_an_answer_that_does_not_fit_comes_back_on_its_step_tied_to_its_field(cl
     assert shown(text) == shown(page)  # the same questions, to be fixed and sent again
 
 
+def test_an_error_on_an_answered_question_is_shown_unfolded_under_the_title_typed(client):
+    page = client.get("/ui").text
+    page = submit(client, page, {"/program/name": "P", "/program/state": "OH", "/program/host_agency": "jail",
+                                 "/program/secure_funding": "no"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "Peer"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/active_caseload": "12"}, action="goto:peers").text
+    folded = page[page.index('<details class="answered"'):]
+    assert 'id="f-peers-0-active_caseload"' in folded.split("</details>")[0]  # answered: folded away
+    response = submit(client, page, {"/peers/0/title": "Peer Navigator", "/peers/0/active_caseload": "about twenty"})
+    assert response.status_code == 422
+    text = response.text
+    details = re.search(r"<details class=\"answered\"[^>]*>(.*?)</details>", text, flags=re.S)
+    assert "f-peers-0-active_caseload-error" in details.group(1) and " open>" in details.group(0)[:60]
+    assert "<legend>Peer 1: Peer Navigator</legend>" in text  # the title as typed, as in its field
+    assert 'value="Peer Navigator"' in text
+    # a section step's folded answers, too
+    page = submit(client, page, {"/peers/0/title": "Peer"}, action="goto:program").text
+    response = submit(client, page, {"/program/name": ""})
+    section = re.search(r"<details class=\"answered\"[^>]*>", response.text).group(0)
+    assert response.status_code == 422 and "open" in section
+
+
 def _luminance(hex_colour: str) -> float:
     channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
