@@ -411,11 +411,11 @@ def _reason(profile: Profile, rule_id: str, pointer: str) -> str | None:
 
 
 _NOTES = {
-    "peers": "Peer ids and titles: the decision log keeps peers by position only, so a peer is named by its "
-             "place in the profile (Peer 1 is the first peer listed).",
-    "finding_ids": "Finding ids of peers that had an id: such an id derives from the peer's id, which is not kept "
-                   "(finding_id is null).",
-    "values": "Time in recovery and kinds of lived experience: the evidence value is null and messages read "
+    "peers": "Peers' job titles, and your own ids for them unless an id is only a number (peer-2): peers are "
+             "named by their place in the profile (Peer 1 is the first peer listed).",
+    "finding_ids": "The ids of findings about peers that had an id of your own: each is made from that id, which "
+                   "is not kept, so these findings have none here.",
+    "values": "Time in recovery and kinds of lived experience: where a message would give them, it reads "
               "\"(not stored)\".",
     "reasons": "Acknowledgement reasons: an acknowledged finding says only that the program acknowledged it.",
     "errors": "Engine error details: only the kind of error is kept.",
@@ -424,5 +424,6 @@ _NOTES = {
 
 
 def _withheld(notes: set[str], with_profile: bool) -> list[str]:
-    out = [] if with_profile else ["The profile: this server does not keep profiles, only their digest."]
+    out = [] if with_profile else ["The profile itself: this server does not keep profiles, only a fingerprint of each that "
+                                       "tells whether two evaluations were of the same profile."]
     return out + [text for key, text in _NOTES.items() if key in notes]
