@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 import yaml
 
-from conftest import BASE_PROFILE
+from conftest import BASE_PROFILE, CSRF_TOKEN as CSRF
 
 class _GuidedForm(HTMLParser):
     """What a browser sends for the page's guided form: hidden fields, text boxes, ticked boxes and
@@ -528,9 +528,39 @@ def test_a_step_sent_with_an_expired_token_comes_back_with_its_answers(client):
 
 
 def test_an_expired_form_elsewhere_is_a_page_in_plain_words(client):
-    response = client.post("/ui/evaluate", data={"profile_json": "{}", "csrf_token": "stale"})
+    response = client.post("/ui/download", data={"state": "{}", "csrf_token": "stale"})
     assert response.status_code == 403 and response.headers["content-type"].startswith("text/html")
     assert "The form had expired" in error_page_text(response)
+
+
+@pytest.mark.parametrize("path", ["/ui/evaluate", "/ui/continue"])
+def test_a_pasted_profile_sent_with_an_expired_token_comes_back_to_be_sent_again(make_client, monkeypatch, path):
+    client = make_client()
+    page = client.get("/ui").text
+    evaluator, evaluated = client.app.state.service.evaluator, []
+    evaluate = evaluator.evaluate
+    monkeypatch.setattr(evaluator, "evaluate", lambda *a, **k: evaluated.append(1) or evaluate(*a, **k))
+    pasted = json.dumps({**BASE_PROFILE, "program": {**BASE_PROFILE["program"], "name": "Harbor <Peer> Program"}}, indent=2)
+    client.cookies.clear()  # the browser session ended (or the token expired) while the page was open
+    refused = client.post(path, data={"csrf_token": dict(guided_form(page))["csrf_token"], "profile_json": pasted})
+    assert refused.status_code == 403 and "not read yet: nothing was evaluated or stored" in refused.text
+    box = re.search(r'<textarea id="profile_json"[^>]*>(.*?)</textarea>', refused.text, flags=re.S)
+    assert htmllib.unescape(box.group(1)) == pasted  # what was pasted, shown again (escaped)
+    token = CSRF.search(refused.text).group(1)
+    assert token != dict(guided_form(page))["csrf_token"]
+    assert 'id="findings"' not in refused.text and "Harbor &lt;Peer&gt; Program" not in refused.text.split("<textarea")[0]
+    assert evaluated == []  # nothing read, evaluated or recorded
+    again = client.post(path, data={"csrf_token": token, "profile_json": htmllib.unescape(box.group(1))})
+    assert again.status_code == 200 and "Harbor &lt;Peer&gt; Program" in again.text and evaluated  # the spy sees it
+    # a file is not shown again: it is to be chosen again
+    client.cookies.clear()
+    with_file = client.post(path, data={"csrf_token": token},
+                            files={"profile_file": ("p.json", pasted.encode(), "application/json")})
+    assert with_file.status_code == 403 and "Choose the file again" in with_file.text
+    assert "Harbor" not in with_file.text
+    # from another site: refused outright, nothing shown
+    other = client.post(path, data={"csrf_token": token, "profile_json": pasted}, headers={"origin": "https://elsewhere.example"})
+    assert other.status_code == 403 and "Harbor" not in other.text and "Form refused" in other.text
 
 
 def test_the_findings_panel_names_the_peer_whose_title_is_missing(client):

@@ -34,7 +34,7 @@ from api.guided.state import MAX_FORM_PEERS, add_peer, given_ids, name_peers, re
 from api.logs import log
 from api.recording import record
 from api.routes.evaluations import UUID_PATTERN
-from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, empty_submission, example_text
+from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, empty_submission, example_text, expired_notice, keep_pasted
 from api.session import CSRF_FIELD, CsrfRefused, PageSession, page_session, sessions
 from engine import Decision
 from engine.comparison import compare
@@ -65,7 +65,7 @@ def _form_lists(form: FormData) -> dict[str, list[str]]:
 def _render(request: Request, session: PageSession, service: Service, state: FormState, step: str, *,
             status: int = 200, seen: frozenset[str] = frozenset(), posted: dict[str, list[str]] | None = None,
             errors: dict[str, str] | None = None, evaluated: str = "", review: dict[str, Any] | None = None,
-            notice: str = "", peer_ids: int = 0) -> HTMLResponse:
+            notice: str = "", peer_ids: int = 0, paste_text: str | None = None) -> HTMLResponse:
     interview = _interview(service)
     view = build_step(interview, state, step, skip=seen, posted=posted, errors=errors)
     progress = interview.next(state.doc, limit=1).progress
@@ -75,7 +75,7 @@ def _render(request: Request, session: PageSession, service: Service, state: For
         **(template_context(ctx) if ctx is not None else {"ctx": None}),
         view=view, review=review, progress=progress, state_json=encode(state), problems=state.problems,
         steps=[(s, TITLES[s]) for s in steps(interview)], TITLES=TITLES, evaluated=evaluated, seen=sorted(seen),
-        peers=len(state.peers), max_peers=MAX_FORM_PEERS, notice=notice, peer_ids=peer_ids, still_needed=still_needed(state),
+        peers=len(state.peers), max_peers=MAX_FORM_PEERS, notice=notice, peer_ids=peer_ids, paste_text=paste_text, still_needed=still_needed(state),
         csrf_token=sessions(request).csrf_token(session), root=root, example=example_text(),
         stores_profiles=service.settings.decision_log_store_profiles, has_log=service.decision_log is not None,
         sign_out=f"{root}/ui/sign-out" if session.signed_in else None,
@@ -97,7 +97,10 @@ async def _form(request: Request, session: PageSession, files: int = 0) -> FormD
     try:
         sessions(request).check_csrf(request, session, form.get(CSRF_FIELD))
     except CsrfRefused as exc:
-        exc.form = _form_lists(form)  # what was sent, for the sender's own page to show again
+        if files:
+            keep_pasted(exc, form)  # the pasted text, not a file
+        else:
+            exc.form = _form_lists(form)  # what was sent, for the sender's own page to show again
         await form.close()
         raise
     return form
@@ -266,7 +269,15 @@ async def ui_continue(request: Request, service: Service = Depends(get_service),
     """A profile file (uploaded or pasted; JSON or YAML; complete or not) continued in the form, at
     the step of its most valuable open question."""
     _may_evaluate(session)
-    form = await _form(request, session, files=1)
+    try:
+        form = await _form(request, session, files=1)
+    except CsrfRefused as exc:
+        if not exc.same_site:
+            raise
+        log.info("guided_continue", refused="csrf")  # nothing read or kept: the text comes back to be sent again
+        return await run_in_threadpool(_render, request, session, service, read_state({}, service.evaluator.questions),
+                                       "program", status=403, notice=expired_notice(exc),
+                                       paste_text=(exc.form.get("profile_json") or [""])[0])
     try:
         upload = form.get("profile_file")
         name = None
