@@ -7,7 +7,8 @@
   JavaScript. A file that cannot be read or an invalid profile shows each problem on the page with status 422
   — the field by its label, what is wrong, the fix, and for JSON that cannot be read the line
   with the problem marked — keeping what the user typed. The page is rendered before the
-  decision is recorded, so a page that fails to render leaves nothing stored.
+  decision is recorded, so a page that fails to render leaves nothing stored. Sent with an expired
+  token, the pasted text comes back in its box (403) with a fresh token, unread and unrecorded.
 * ``GET /ui/decisions/{id}`` — the report of a stored decision, for people: what report links in
   CDS cards open (a signed link opens it without a sign-in).
 * ``/ui/sign-in``, ``/ui/sign-out`` — when the server has API keys, the page's sign-in: a session
