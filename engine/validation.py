@@ -278,7 +278,8 @@ def _either(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
-_CURRENT_VERSION_FIX = f'Write "schema_version": "{SCHEMA_VERSION}", the current version (an older one limits the profile to its fields).'
+_CURRENT_VERSION_FIX = (f'Write "schema_version": "{SCHEMA_VERSION}", the current version '
+                        "(an older one limits the profile to its fields).")
 
 
 def _example(node: Node | None) -> str:

@@ -238,8 +238,9 @@ def _summary(decision: Decision, open_views: list[FindingView], questions: list[
                  if s.status == "incomplete" else ", and every rule could be judged.")
     if s.acknowledged:
         risks = f"{s.acknowledged} risk{'s' * (s.acknowledged != 1)}"
-        lead += (f" The program has acknowledged {risks}; {'its reason is' if s.acknowledged == 1 else 'their reasons are'}"
-                 " not kept in the decision log." if reasons_withheld else f" The program has acknowledged {risks}, with its reasons.")
+        whose = "its reason is" if s.acknowledged == 1 else "their reasons are"
+        lead += (f" The program has acknowledged {risks}; {whose} not kept in the decision log." if reasons_withheld
+                 else f" The program has acknowledged {risks}, with its reasons.")
     if asked and s.status == "needs_attention":
         lead += f" {_cap(questions_text(questions))}."
     return SummaryView(status=s.status, headline=_cap(lead), top=worst[:TOP_FINDINGS], more_top=max(0, len(worst) - TOP_FINDINGS),
