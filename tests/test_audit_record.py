@@ -3,6 +3,7 @@ and sensitive field reach neither the stored rows, nor the stored-decision answe
 — and the record with the ruleset's texts still renders the decision (exactly, when the profile
 is kept)."""
 
+import copy
 import json
 import sqlite3
 import time
@@ -123,6 +124,57 @@ def test_planted_markers_reach_no_stored_row_answer_or_log(make_client, tmp_path
     assert "profile" in text and "Peer ids and titles" in text and "Time in recovery" in text and "reasons" in text
     html = client.get(f"/v1/evaluations/{answer['decision_id']}/report").text
     assert "Not shown:" in html and "Acknowledgement reasons" in html
+
+
+def bad_items() -> list:
+    """Invalid batch items whose unknown key names are markers (a key can be a person's name): at the
+    top, nested in the program, in a peer, beside the wrapper's profile; and a near miss of a field."""
+    nested = copy.deepcopy(BASE_PROFILE)
+    nested["program"][f"{MARK}NESTED Jane Roe"] = 1
+    nested["program"]["stat"] = "OH"
+    peer = copy.deepcopy(BASE_PROFILE)
+    peer["peers"][0][f"{MARK}PEER"] = "x"
+    return [{**BASE_PROFILE, f"{MARK}TOP": True}, nested, peer,
+            {"profile": BASE_PROFILE, f"{MARK}WRAP": 1, "labels": {"portal": "p-1"}},
+            {"profile": {**BASE_PROFILE, f"{MARK}INNER/x~y": 2}}]
+
+
+def finished_job(client, items: list) -> tuple[dict, list]:
+    job = client.post("/v1/batch-jobs", json={"items": items}).json()
+    for _ in range(600):
+        state = client.get(f"/v1/batch-jobs/{job['job_id']}").json()
+        if state["state"] == "done":
+            return state, client.get(f"/v1/batch-jobs/{job['job_id']}/results").json()["results"]
+        time.sleep(0.05)
+    raise AssertionError("job not done")
+
+
+def test_a_batch_job_stores_no_unknown_key_name_of_a_bad_item(make_client, tmp_path, capfd):
+    data_dir = tmp_path / "log"
+    client = make_client(data_dir=data_dir)
+    capfd.readouterr()
+    state, results = finished_job(client, bad_items())
+    assert state["invalid"] == 5
+    errors = [r["error"] for r in results]
+    assert all(e and e["errors"] for e in errors)
+    pointers = [p["pointer"] for e in errors for p in e["errors"]]
+    assert {"/<unknown field>", "/program/<unknown field>", "/peers/0/<unknown field>",
+            "/profile/<unknown field>"} <= set(pointers)
+    assert any(p["field"] == "Program › an unknown field" for e in errors for p in e["errors"])
+    near = next(p for p in errors[1]["errors"] if p["pointer"] == "/program/<unknown field>" and p.get("fix", "").startswith("Did"))
+    assert "“state”" in near["fix"]  # suggestions name the schema's fields
+    logged = capfd.readouterr()
+    client.app.state.service.decision_log.close()
+    for where, text in [*[(p.name, p.read_bytes().decode("latin-1")) for p in data_dir.iterdir()],
+                        ("results", json.dumps(results)), ("logs", logged.out + logged.err)]:
+        assert MARK not in text and "Jane" not in text, where
+
+
+def test_with_profiles_kept_a_bad_items_error_names_its_keys(make_client, tmp_path):
+    client = make_client(data_dir=tmp_path / "kept", decision_log_store_profiles=True)
+    _, results = finished_job(client, bad_items()[:2])
+    assert [p["pointer"] for p in results[0]["error"]["errors"]] == [f"/{MARK}TOP"]
+    assert any(f"“{MARK}NESTED Jane Roe”" in p["field"] for p in results[1]["error"]["errors"])
 
 
 def test_with_profiles_kept_the_stored_decision_is_the_answer(make_client, tmp_path):
