@@ -170,6 +170,24 @@ def test_a_batch_job_stores_no_unknown_key_name_of_a_bad_item(make_client, tmp_p
         assert MARK not in text and "Jane" not in text, where
 
 
+def test_a_finished_jobs_profiles_leave_the_wal_while_the_server_runs(make_client, tmp_path):
+    """Cleared rows keep their old pages in SQLite's write-ahead log until a checkpoint: a finished
+    job's profiles must leave it at once, not at shutdown (a crash would leave them there)."""
+    data_dir = tmp_path / "log"
+    client = make_client(data_dir=data_dir)
+    state, _ = finished_job(client, [planted(), planted("FL")])
+    assert state["processed"] == 2 and state["invalid"] == 0
+    files = [data_dir / "decisions.sqlite3", data_dir / "decisions.sqlite3-wal"]
+    deadline = time.time() + 5  # the checkpoint follows the commit that finished the job
+    while True:
+        found = [p.name for p in files if p.exists() and MARK.encode() in p.read_bytes()]
+        if not found or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    assert not found
+    assert client.app.state.service.decision_log is not None  # still running: nothing was closed
+
+
 def test_with_profiles_kept_a_bad_items_error_names_its_keys(make_client, tmp_path):
     client = make_client(data_dir=tmp_path / "kept", decision_log_store_profiles=True)
     _, results = finished_job(client, bad_items()[:2])
