@@ -4,6 +4,7 @@ and sensitive field reach neither the stored rows, nor the stored-decision answe
 is kept)."""
 
 import copy
+import hashlib
 import json
 import sqlite3
 import time
@@ -186,6 +187,48 @@ def test_a_finished_jobs_profiles_leave_the_wal_while_the_server_runs(make_clien
         time.sleep(0.05)
     assert not found
     assert client.app.state.service.decision_log is not None  # still running: nothing was closed
+
+
+def review_and_override(client, programme: dict, program_id: str | None = None) -> dict:
+    context = {"profile": programme, **({"programId": program_id} if program_id else {})}
+    cds = client.post("/cds-services/peercheck-program-review", json={
+        "hook": "peercheck-program-review", "hookInstance": "a6a1b0f0-3f5d-4d43-9d1c-7d1f3c3b9d10", "context": context}).json()
+    card = next(c for c in cds["cards"] if "overrideReasons" in c and "Peer 1" in c["summary"] + c.get("detail", ""))
+    fed = client.post("/cds-services/peercheck-program-review/feedback", json={"feedback": [{
+        "card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-01-02T03:04:05Z",
+        "overrideReason": {"reason": {"code": "mitigated"}}}]})
+    assert fed.json()["recorded"] == 1
+    return cds
+
+
+def stored_keys(data_dir) -> set[str]:
+    with sqlite3.connect(data_dir / "decisions.sqlite3") as db:
+        rows = db.execute("SELECT program_key, peer_key FROM cds_cards UNION SELECT program_key, peer_key FROM cds_feedback")
+        return {k for row in rows for k in row if k}
+
+
+def test_cds_feedback_keys_cannot_be_recomputed_from_a_guess(make_client, tmp_path):
+    """A program's feedback key is an HMAC under the deployment's secret: hashing a guessed name,
+    state and peer id does not find it; the same deployment finds it again after a restart."""
+    data_dir = tmp_path / "log"
+    programme = planted("FL")
+    client = make_client(data_dir=data_dir)
+    review_and_override(client, programme)
+    client.app.state.service.decision_log.close()
+    keys = stored_keys(data_dir)
+    assert len(keys) >= 2  # the program's key and the peer's
+    name, state, peer = programme["program"]["name"], programme["program"]["state"], programme["peers"][0]["id"]
+    for client_id in ("anonymous", ""):
+        guess = hashlib.sha256(f"{client_id}\x00name\x00{name}\x00{state}".encode()).hexdigest()
+        assert guess not in keys
+        assert hashlib.sha256(f"{guess}\x00peer\x00{peer}".encode()).hexdigest() not in keys
+    assert (data_dir / "session.key").stat().st_mode & 0o077 == 0
+
+    again = make_client(data_dir=data_dir)  # a restart: the override still applies to the program
+    extension = again.post("/cds-services/peercheck-program-review", json={
+        "hook": "peercheck-program-review", "hookInstance": "b6a1b0f0-3f5d-4d43-9d1c-7d1f3c3b9d10",
+        "context": {"profile": programme}}).json()["extension"]
+    assert extension["org.peercheck.decision"]["acknowledged_from_feedback"] == 1
 
 
 def test_with_profiles_kept_a_bad_items_error_names_its_keys(make_client, tmp_path):
