@@ -23,7 +23,7 @@ RUN python -m venv /opt/venv \
 FROM python:3.12-slim
 RUN groupadd --system --gid 10001 peercheck \
  && useradd --system --uid 10001 --gid peercheck --home-dir /app --shell /usr/sbin/nologin peercheck \
- && mkdir /data && chown peercheck:peercheck /data
+ && mkdir -m 0700 /data && chown peercheck:peercheck /data
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 WORKDIR /app

@@ -32,6 +32,7 @@ from decisionlog.base import (
     DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections, Upgrade, log,
 )
 from decisionlog.decisions import insert_decisions
+from decisionlog.files import private_database
 from decisionlog.sql import SQLITE, Tx, migration
 
 SYNC_MODES = ("full", "normal")
@@ -112,7 +113,7 @@ class SQLiteLog(DecisionLog):
 
     def _open(self, cache_kib: int) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_database(self.path)
             # check_same_thread=False only so close() can run at shutdown; each connection is used by one thread.
             conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:

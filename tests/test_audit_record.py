@@ -231,6 +231,30 @@ def test_cds_feedback_keys_cannot_be_recomputed_from_a_guess(make_client, tmp_pa
     assert extension["org.peercheck.decision"]["acknowledged_from_feedback"] == 1
 
 
+def test_the_data_folder_and_its_files_are_the_servers_alone(make_client, tmp_path):
+    """Created 0700 and 0600 whatever the umask; a database an older version left 0644 is narrowed."""
+    import os
+
+    from api.limiter import FILE as LIMITS_FILE
+
+    data_dir = tmp_path / "new" / "data"
+    old_umask = os.umask(0o022)
+    try:
+        client = make_client(data_dir=data_dir, rate_limit="1000/minute")
+        assert client.post("/v1/evaluations", json=BASE_PROFILE).json()["recorded"] is True
+        assert client.get("/ui").status_code == 200  # the page's session: the key file
+        modes = {p.name: p.stat().st_mode & 0o777 for p in data_dir.iterdir()}
+        assert data_dir.stat().st_mode & 0o777 == 0o700
+        assert {"decisions.sqlite3", "decisions.sqlite3-wal", "session.key", LIMITS_FILE} <= set(modes)
+        assert set(modes.values()) == {0o600}, modes
+        client.app.state.service.decision_log.close()
+        (data_dir / "decisions.sqlite3").chmod(0o644)
+        make_client(data_dir=data_dir)
+        assert (data_dir / "decisions.sqlite3").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old_umask)
+
+
 def test_with_profiles_kept_a_bad_items_error_names_its_keys(make_client, tmp_path):
     client = make_client(data_dir=tmp_path / "kept", decision_log_store_profiles=True)
     _, results = finished_job(client, bad_items()[:2])
