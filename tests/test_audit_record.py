@@ -255,6 +255,27 @@ def test_the_data_folder_and_its_files_are_the_servers_alone(make_client, tmp_pa
         os.umask(old_umask)
 
 
+def test_a_bad_requests_own_words_go_back_to_its_sender_only(make_client, tmp_path, capfd):
+    """A 422 may quote the sender's unknown key names and, for JSON that cannot be read, its
+    offending line: to the sender, who wrote them; never to the logs nor the store."""
+    data_dir = tmp_path / "log"
+    client = make_client(data_dir=data_dir)
+    capfd.readouterr()
+    text = json.dumps(BASE_PROFILE).replace('"program": {', f'"program": {{"note": "{MARK} Jane Roe" ', 1)
+    unreadable = client.post("/v1/evaluations", content=text, headers={"content-type": "application/json",
+                                                                       "Idempotency-Key": "k-1"})
+    assert unreadable.status_code == 422 and MARK in unreadable.json()["errors"][0]["excerpt"]
+    unknown = client.post("/v1/evaluations", json={**BASE_PROFILE, f"{MARK} Jane Roe": 1})
+    assert unknown.status_code == 422 and f"“{MARK} Jane Roe”" in unknown.json()["errors"][0]["field"]
+    batch = client.post("/v1/evaluations:batch", json={"items": bad_items()})
+    assert batch.status_code == 200 and MARK in batch.text  # an inline batch answers at once, storing no error
+    logged = capfd.readouterr()
+    client.app.state.service.decision_log.close()
+    for where, text in [*[(p.name, p.read_bytes().decode("latin-1")) for p in data_dir.iterdir()],
+                        ("logs", logged.out + logged.err)]:
+        assert MARK not in text and "Jane" not in text, where
+
+
 def test_with_profiles_kept_a_bad_items_error_names_its_keys(make_client, tmp_path):
     client = make_client(data_dir=tmp_path / "kept", decision_log_store_profiles=True)
     _, results = finished_job(client, bad_items()[:2])
