@@ -19,7 +19,9 @@ answer; the response's extension says how many came from feedback. A later ``acc
 outcome (the user chose "Plan to address this") withdraws the override. An acknowledgement the
 profile itself makes wins over one from feedback.
 
-What is kept: the card, the outcome and its time, the reason's code and display, and the program's
+What is kept: the card, the outcome and its time, the reason's code and PeerCheck's display for
+it when it is one of the reasons PeerCheck offered (a client's own code or display is kept only
+with profile storage on, like the comment), and the program's
 and peer's keys: HMAC-SHA256s under the deployment's secret (``key_secret``), never the name, state
 or peer id they stand for. The user's free
 text comment is kept (and used in the acknowledgement) only when the operator stores profiles
@@ -89,15 +91,24 @@ class FeedbackAnswer(BaseModel):
         description="Card uuids this service does not know (never issued, not recorded, or past retention); not stored.")
 
 
+def _known_reasons() -> dict[str, str]:
+    return {c.code: c.display for c in cds.OVERRIDE_REASONS}
+
+
 def reason_text(entry: FeedbackEntry, keep_comment: bool) -> str | None:
-    """What an override says, in words: the reason's display (or code), and the comment when kept."""
+    """What an override says, in words: the reason's display, and the comment when kept. Unless
+    profiles are kept only a reason PeerCheck offered is kept, in PeerCheck's words: a client's own
+    code or display is free text too."""
     override = entry.overrideReason
     if override is None:
         return None
     parts = []
+    known = _known_reasons()
     if override.reason is not None:
-        known = {c.code: c.display for c in cds.OVERRIDE_REASONS}
-        parts.append(override.reason.display or known.get(override.reason.code) or override.reason.code)
+        if keep_comment:
+            parts.append(override.reason.display or known.get(override.reason.code) or override.reason.code)
+        elif override.reason.code in known:
+            parts.append(known[override.reason.code])
     if keep_comment and override.userComment and override.userComment.strip():
         parts.append(override.userComment.strip())
     return ": ".join(parts)[:900] if parts else None
@@ -105,9 +116,10 @@ def reason_text(entry: FeedbackEntry, keep_comment: bool) -> str | None:
 
 def to_stored(entry: FeedbackEntry, keep_comment: bool) -> stored.Feedback:
     override = entry.overrideReason
+    code = override.reason.code if override and override.reason else None
     return stored.Feedback(
         card_uuid=entry.card, outcome=entry.outcome, outcome_at=entry.outcomeTimestamp.isoformat(),
-        reason_code=override.reason.code if override and override.reason else None,
+        reason_code=code if keep_comment or code in _known_reasons() else None,
         reason_text=reason_text(entry, keep_comment),
     )
 

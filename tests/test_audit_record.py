@@ -276,6 +276,26 @@ def test_a_bad_requests_own_words_go_back_to_its_sender_only(make_client, tmp_pa
         assert MARK not in text and "Jane" not in text, where
 
 
+def test_cds_feedback_keeps_only_the_reasons_peercheck_offered(make_client, tmp_path):
+    data_dir = tmp_path / "log"
+    client = make_client(data_dir=data_dir)
+    cds = client.post("/cds-services/peercheck-program-review", json={
+        "hook": "peercheck-program-review", "hookInstance": "c6a1b0f0-3f5d-4d43-9d1c-7d1f3c3b9d10",
+        "context": {"profile": planted()}}).json()
+    uuids = [c["uuid"] for c in cds["cards"] if "overrideReasons" in c][:2]
+    reasons = [{"system": "urn:x", "code": f"{MARK}-jane", "display": f"{MARK} Jane Roe asked"},
+               {"code": "mitigated", "display": f"{MARK} her judge agreed"}]
+    fed = client.post("/cds-services/peercheck-program-review/feedback", json={"feedback": [
+        {"card": u, "outcome": "overridden", "outcomeTimestamp": "2026-01-02T03:04:05Z", "overrideReason": {"reason": r}}
+        for u, r in zip(uuids, reasons)]})
+    assert fed.json()["recorded"] == 2
+    client.app.state.service.decision_log.close()
+    with sqlite3.connect(data_dir / "decisions.sqlite3") as db:
+        rows = db.execute("SELECT reason_code, reason_text FROM cds_feedback ORDER BY reason_code").fetchall()
+    assert sorted(rows, key=str) == sorted([(None, None), ("mitigated", "The risk is mitigated another way")], key=str)
+    assert all(MARK not in p.read_bytes().decode("latin-1") for p in data_dir.iterdir())
+
+
 def test_with_profiles_kept_a_bad_items_error_names_its_keys(make_client, tmp_path):
     client = make_client(data_dir=tmp_path / "kept", decision_log_store_profiles=True)
     _, results = finished_job(client, bad_items()[:2])
