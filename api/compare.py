@@ -30,9 +30,12 @@ class DecisionBrief(BaseModel):
 class Comparison(BaseModel):
     before: DecisionBrief
     after: DecisionBrief
-    resolved: list[Finding] = Field(description="Findings of `before` that `after` no longer has (as they were before).")
+    resolved: list[Finding] = Field(description="Findings of `before` whose rule, after the change, passes or no longer applies (as they were before).")
     remaining: list[Finding] = Field(description="Findings in both (as they are after: the message may have changed).")
     new: list[Finding] = Field(description="Findings `after` has and `before` did not.")
+    undecided: list[Finding] = Field(description="Findings of `before` whose rule, after the change, needs information on "
+                                     "the same subject: an answer it needs was removed or marked \"don't know\". Not "
+                                     "resolved: absent data is not compliance (as they were before).")
     recorded: bool = Field(description="Both decisions were stored in the decision log.")
 
 

@@ -19,8 +19,8 @@ from cli import FAILED, FINDINGS, INVALID, OK
 from cli import service
 from cli.evaluate import read_profile
 from cli.terminal import SEVERITY_STYLES, STATUS_STYLES, console, err_console, print_problems
-from engine import Decision, Finding
-from engine.comparison import compare
+from engine import Decision
+from engine.comparison import Changes, compare
 from engine.validation import InvalidDocument, check_rules
 from report.evidence import who
 from report.format import SEVERITY_LABELS, STATUS_LABELS, at_least, counted, open_first, questions_text
@@ -46,16 +46,15 @@ def run_compare(args: Namespace) -> int:
             return INVALID
     before = evaluator.evaluate(loaded["before"].profile)
     after = evaluator.evaluate(loaded["after"].profile)
-    resolved, remaining, new = compare(before, after)
+    changes = compare(before, after)
     if args.format == "json":
         body = {"before": _brief(before), "after": _brief(after),
-                **{name: [f.model_dump(mode="json") for f in found]
-                   for name, found in (("resolved", resolved), ("remaining", remaining), ("new", new))}}
+                **{name: [f.model_dump(mode="json") for f in found] for name, found in changes._asdict().items()}}
         sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
     else:
-        print_comparison(args.before, args.after, before, after, resolved, remaining, new)
+        print_comparison(args.before, args.after, before, after, changes)
     worse = at_least(args.fail_on)
-    return FINDINGS if any(f.severity in worse and f.acknowledged is None for f in new) else OK
+    return FINDINGS if any(f.severity in worse and f.acknowledged is None for f in changes.new) else OK
 
 
 def _brief(decision: Decision) -> dict:
@@ -63,8 +62,7 @@ def _brief(decision: Decision) -> dict:
             "profile_digest": decision.profile_digest, "summary": decision.summary.model_dump(mode="json")}
 
 
-def print_comparison(before_name: str, after_name: str, before: Decision, after: Decision,
-                     resolved: list[Finding], remaining: list[Finding], new: list[Finding]) -> None:
+def print_comparison(before_name: str, after_name: str, before: Decision, after: Decision, changes: Changes) -> None:
     out = console()
     out.print(Text.assemble(("PeerCheck · what the change does", "bold")))
     sides = Table.grid(padding=(0, 1))  # each line wraps under itself
@@ -79,8 +77,11 @@ def print_comparison(before_name: str, after_name: str, before: Decision, after:
             + (f"{s.acknowledged} acknowledged, " if s.acknowledged else "")
             + f"{questions_text(decision.questions)} ", (name, "dim")))
     out.print(sides)
-    for title, found, style in (("NEW", new, "bold red"), ("RESOLVED", resolved, "bold green"),
-                                ("REMAINING", remaining, "bold")):
+    groups = [("NEW", changes.new, "bold red"), ("RESOLVED", changes.resolved, "bold green"),
+              ("REMAINING", changes.remaining, "bold")]
+    if changes.undecided:  # absent data is not compliance: never counted as resolved
+        groups.insert(2, ("NO LONGER JUDGED: an answer the rule needs was removed", changes.undecided, "bold yellow"))
+    for title, found, style in groups:
         out.print()
         out.rule(Text(f"{title} ({counted(found)})", style=style), align="left")
         if not found:

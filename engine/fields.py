@@ -8,6 +8,8 @@ labels), so it cannot drift from the schema. Works for any request model that em
 
 from __future__ import annotations
 
+import re
+
 import types
 import typing
 from dataclasses import dataclass, field, replace
@@ -57,7 +59,9 @@ class FieldInfo:
 
 
 def _humanise(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    """A field or model name in words: 'active_caseload', 'outcomeTimestamp', 'FeedbackEntry' →
+    'Active caseload', 'Outcome timestamp', 'Feedback entry'."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", name).replace("_", " ").capitalize()
 
 
 @lru_cache(maxsize=1)

@@ -23,6 +23,7 @@ def test_resolved_remaining_new(client):
     # consistent with evaluating each profile alone
     alone_before = client.post("/v1/evaluations", json=before).json()
     alone_after = client.post("/v1/evaluations", json=after).json()
+    assert body["undecided"] == []
     assert rule_subjects(body["resolved"]) | rule_subjects(body["remaining"]) == rule_subjects(alone_before["findings"])
     assert rule_subjects(body["remaining"]) | rule_subjects(body["new"]) == rule_subjects(alone_after["findings"])
     assert not rule_subjects(body["resolved"]) & rule_subjects(body["new"])
@@ -32,6 +33,32 @@ def test_resolved_remaining_new(client):
     for side in ("before", "after"):
         stored = client.get(f"/v1/evaluations/{body[side]['decision_id']}").json()
         assert stored["kind"] == "compare" and stored["summary"] == body[side]["summary"]
+
+
+def test_removing_an_answer_does_not_resolve_the_risk(client, capsys, tmp_path):
+    """Absent data is not compliance: a finding whose rule now lacks an answer is undecided, not resolved."""
+    import json
+
+    from cli.main import main
+
+    before = variant({"/peers/1/active_caseload": 25})
+    after = variant({"/peers/1/active_caseload": None})
+    body = client.post(URL, json={"before": before, "after": after}).json()
+    assert ("PC-CASELOAD-002", "/peers/1") in rule_subjects(body["undecided"])
+    assert ("PC-CASELOAD-002", "/peers/1") not in rule_subjects(body["resolved"])
+    dont_know = variant({"/peers/1/active_caseload": None, "/dont_know": ["/peers/1/active_caseload"],
+                         "/schema_version": "1.2"})
+    body = client.post(URL, json={"before": before, "after": dont_know}).json()
+    assert ("PC-CASELOAD-002", "/peers/1") in rule_subjects(body["undecided"])
+
+    (tmp_path / "b.json").write_text(json.dumps(before))
+    (tmp_path / "a.json").write_text(json.dumps(after))
+    capsys.readouterr()
+    main(["compare", str(tmp_path / "b.json"), str(tmp_path / "a.json")])
+    out = " ".join(capsys.readouterr().out.split())
+    resolved = out.split("RESOLVED (")[1].split("NO LONGER JUDGED")[0]
+    assert "Caseload per full-time peer" not in resolved
+    assert "Caseload per full-time peer well above" in out.split("NO LONGER JUDGED")[1].split("REMAINING")[0]
 
 
 def test_same_profile_resolves_nothing(client):

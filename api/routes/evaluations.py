@@ -247,7 +247,9 @@ def evaluate_batch(
     response_model=comparing.Comparison,
     summary="What-if: compare two versions of a program",
     description="Evaluates `before` and `after` and sorts the findings by `finding_id` (rule + subject): `resolved` "
-    "(only before), `remaining` (both), `new` (only after). Give peers an `id` if the change adds, removes or "
+    "(only before, the rule now passes or no longer applies), `remaining` (both), `new` (only after), `undecided` "
+    "(only before, but the rule can no longer be judged: the change removed an answer it needs — absent data is "
+    "not compliance). Give peers an `id` if the change adds, removes or "
     "reorders peers, so each peer is matched to itself. Acknowledging a risk does not resolve it.",
     responses=responses(422),
 )
@@ -262,11 +264,11 @@ def compare(
     before = service.evaluator.evaluate(body.before)
     after = service.evaluator.evaluate(body.after)
     recorded = record(service, [(before, body.before), (after, body.after)], "compare")
-    resolved, remaining, new = comparing.compare(before, after)
+    changes = comparing.compare(before, after)
     log.info("compared", before_decision_id=before.decision_id, after_decision_id=after.decision_id,
-             resolved=len(resolved), remaining=len(remaining), new=len(new), recorded=recorded)
-    return comparing.Comparison(before=comparing.brief(before), after=comparing.brief(after), resolved=resolved,
-                                remaining=remaining, new=new, recorded=recorded)
+             **{name: len(found) for name, found in changes._asdict().items()}, recorded=recorded)
+    return comparing.Comparison(before=comparing.brief(before), after=comparing.brief(after), **changes._asdict(),
+                                recorded=recorded)
 
 
 @router.get(

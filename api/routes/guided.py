@@ -343,14 +343,16 @@ def ui_compare(
         raise HTTPException(403, "this key lacks the 'read' scope")
     decisions = [Decision.model_validate(stored.load(service, d, placeholder_ids=True).restored.decision)
                  for d in (before, after)]
-    resolved, remaining, new = compare(*decisions)
+    changes = compare(*decisions)
     root = request.scope.get("root_path", "")
 
     html = _env.get_template("compare.html.j2").render(
         before=decisions[0], after=decisions[1], groups=[
-            ("resolved", "Resolved by the change", resolved), ("new", "New since the change", new),
-            ("remaining", "Still found", remaining)],
+            ("resolved", "Resolved by the change", changes.resolved), ("new", "New since the change", changes.new),
+            *([("undecided", "No longer judged: the change removed an answer these rules need", changes.undecided)]
+              if changes.undecided else []),
+            ("remaining", "Still found", changes.remaining)],
         who=who, open_first=open_first, counted=counted, root=root, links={"before": f"{root}/ui/decisions/{before}", "after": f"{root}/ui/decisions/{after}"},
         sign_out=f"{root}/ui/sign-out" if session.signed_in else None, csrf_token=sessions(request).csrf_token(session))
-    log.info("guided_compare", resolved=len(resolved), remaining=len(remaining), new=len(new))
+    log.info("guided_compare", **{name: len(found) for name, found in changes._asdict().items()})
     return sessions(request).attach(HTMLResponse(html, headers=HTML_HEADERS), session)
