@@ -23,7 +23,7 @@ RUN python -m venv /opt/venv \
 FROM python:3.12-slim
 RUN groupadd --system --gid 10001 peercheck \
  && useradd --system --uid 10001 --gid peercheck --home-dir /app --shell /usr/sbin/nologin peercheck \
- && mkdir /data && chown peercheck:peercheck /data
+ && mkdir -m 0700 /data && chown peercheck:peercheck /data
 COPY --from=build /opt/venv /opt/venv
 COPY --from=build /app /app
 WORKDIR /app
@@ -39,4 +39,6 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # No proxy is believed unless named (uvicorn alone would believe 127.0.0.1); docs/deployment.md.
 ENV FORWARDED_ALLOW_IPS=""
 # WEB_CONCURRENCY sets the number of worker processes (uvicorn reads it); one per core.
-CMD ["python", "-m", "uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000"]
+# No uvicorn access log: it would write query strings (a signed report link's token) to the logs;
+# PeerCheck logs each request itself, by method, path (never the query), status and duration.
+CMD ["python", "-m", "uvicorn", "api.main:app", "--host", "0.0.0.0", "--port", "8000", "--no-access-log"]

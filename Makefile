@@ -50,7 +50,7 @@ serve-install: $(VENV)/.installed-serve
 
 run: serve-install
 	@echo "PeerCheck: open http://$(HOST):$(PORT)/ (the page for TA providers, the API docs, the health check)"
-	FORWARDED_ALLOW_IPS="$(FORWARDED_ALLOW_IPS)" $(BIN)/python -m uvicorn api.main:app --host $(HOST) --port $(PORT)
+	FORWARDED_ALLOW_IPS="$(FORWARDED_ALLOW_IPS)" $(BIN)/python -m uvicorn api.main:app --host $(HOST) --port $(PORT) --no-access-log
 
 test: install browser axe
 	$(BIN)/python -m pytest -q

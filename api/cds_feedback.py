@@ -19,7 +19,11 @@ answer; the response's extension says how many came from feedback. A later ``acc
 outcome (the user chose "Plan to address this") withdraws the override. An acknowledgement the
 profile itself makes wins over one from feedback.
 
-What is kept: the card, the outcome and its time, the reason's code and display. The user's free
+What is kept: the card, the outcome and its time, the reason's code and PeerCheck's display for
+it when it is one of the reasons PeerCheck offered (a client's own code or display is kept only
+with profile storage on, like the comment), and the program's
+and peer's keys: HMAC-SHA256s under the deployment's secret (``key_secret``), never the name, state
+or peer id they stand for. The user's free
 text comment is kept (and used in the acknowledgement) only when the operator stores profiles
 (``decision_log_store_profiles``): it may name people.
 """
@@ -27,12 +31,15 @@ text comment is kept (and used in the acknowledgement) only when the operator st
 from __future__ import annotations
 
 import hashlib
+import hmac
 from datetime import datetime, timezone
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api import cds
+from api.session import load_secret
+from api.settings import Settings
 from decisionlog import DecisionLog
 from decisionlog import feedback as stored
 from engine import Profile
@@ -84,15 +91,24 @@ class FeedbackAnswer(BaseModel):
         description="Card uuids this service does not know (never issued, not recorded, or past retention); not stored.")
 
 
+def _known_reasons() -> dict[str, str]:
+    return {c.code: c.display for c in cds.OVERRIDE_REASONS}
+
+
 def reason_text(entry: FeedbackEntry, keep_comment: bool) -> str | None:
-    """What an override says, in words: the reason's display (or code), and the comment when kept."""
+    """What an override says, in words: the reason's display, and the comment when kept. Unless
+    profiles are kept only a reason PeerCheck offered is kept, in PeerCheck's words: a client's own
+    code or display is free text too."""
     override = entry.overrideReason
     if override is None:
         return None
     parts = []
+    known = _known_reasons()
     if override.reason is not None:
-        known = {c.code: c.display for c in cds.OVERRIDE_REASONS}
-        parts.append(override.reason.display or known.get(override.reason.code) or override.reason.code)
+        if keep_comment:
+            parts.append(override.reason.display or known.get(override.reason.code) or override.reason.code)
+        elif override.reason.code in known:
+            parts.append(known[override.reason.code])
     if keep_comment and override.userComment and override.userComment.strip():
         parts.append(override.userComment.strip())
     return ": ".join(parts)[:900] if parts else None
@@ -100,29 +116,45 @@ def reason_text(entry: FeedbackEntry, keep_comment: bool) -> str | None:
 
 def to_stored(entry: FeedbackEntry, keep_comment: bool) -> stored.Feedback:
     override = entry.overrideReason
+    code = override.reason.code if override and override.reason else None
     return stored.Feedback(
         card_uuid=entry.card, outcome=entry.outcome, outcome_at=entry.outcomeTimestamp.isoformat(),
-        reason_code=override.reason.code if override and override.reason else None,
+        reason_code=code if keep_comment or code in _known_reasons() else None,
         reason_text=reason_text(entry, keep_comment),
     )
 
 
-def program_key(client: str, program_id: str | None, profile: Profile) -> str:
+_KEYS: dict[tuple[str | None, str], bytes] = {}
+
+
+def key_secret(settings: Settings) -> bytes:
+    """The secret feedback keys are made with: derived from the deployment's session secret
+    (``session_secret``, else ``<data_dir>/session.key``), so a program has the same key across
+    restarts and on every replica that shares the secret, and nobody without it can recompute one."""
+    where = (settings.session_secret, str(settings.data_dir))
+    if where not in _KEYS:
+        _KEYS[where] = hmac.new(load_secret(settings).encode(), b"peercheck-cds-feedback-keys", hashlib.sha256).digest()
+    return _KEYS[where]
+
+
+def program_key(secret: bytes, client: str, program_id: str | None, profile: Profile) -> str:
     """Which program feedback belongs to: the client and its program id, else the program's name
-    and state (hashed: the key is an index, not a record of either)."""
+    and state — as an HMAC-SHA256 under ``secret`` (``key_secret``): the key is an index, not a
+    record of either, and a program's name cannot be confirmed by hashing guesses."""
     what = f"id\x00{program_id}" if program_id else f"name\x00{profile.program.name}\x00{profile.program.state}"
-    return hashlib.sha256(f"{client}\x00{what}".encode()).hexdigest()
+    return hmac.new(secret, f"program\x00{client}\x00{what}".encode(), hashlib.sha256).hexdigest()
 
 
-def peer_key(program: str, peer_id: str | None) -> str | None:
-    """How a peer is found again without keeping its id (the decision log keeps no peer ids): a hash
-    of the program's key and the peer's id; None for a peer without an id (matched by position)."""
+def peer_key(secret: bytes, program: str, peer_id: str | None) -> str | None:
+    """How a peer is found again without keeping its id (the decision log keeps no peer ids): an
+    HMAC-SHA256 under ``secret`` of the program's key and the peer's id; None for a peer without an
+    id (matched by position)."""
     if peer_id is None:
         return None
-    return hashlib.sha256(f"{program}\x00peer\x00{peer_id}".encode()).hexdigest()
+    return hmac.new(secret, f"peer\x00{program}\x00{peer_id}".encode(), hashlib.sha256).hexdigest()
 
 
-def with_overrides(store: DecisionLog | None, key: str, profile: Profile) -> tuple[Profile, int]:
+def with_overrides(store: DecisionLog | None, secret: bytes, key: str, profile: Profile) -> tuple[Profile, int]:
     """The profile with the program's standing overrides added to ``acknowledged`` (those the
     profile does not already acknowledge, on subjects it still has); and how many were added."""
     if store is None:
@@ -132,7 +164,7 @@ def with_overrides(store: DecisionLog | None, key: str, profile: Profile) -> tup
         return profile, 0
     have = list(profile.acknowledged or ())
     added: list[Acknowledgement] = []
-    ids = {peer_key(key, peer.id): i for i, peer in enumerate(profile.peers) if peer.id is not None}
+    ids = {peer_key(secret, key, peer.id): i for i, peer in enumerate(profile.peers) if peer.id is not None}
     for override in overrides:
         if override.peer_key is not None:
             if override.peer_key not in ids:

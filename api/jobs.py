@@ -39,7 +39,9 @@ from api.deps import Service
 from api.logs import log
 from api.metadata import CallerMetadata
 from api.problems import TYPE_BASE, Problem, invalid_document
-from engine.validation import InvalidDocument
+from engine.fields import field_homes
+from engine.profile import Profile
+from engine.validation import InvalidDocument, withhold_names
 from api.recording import decision_record
 from decisionlog import LogUnavailable
 from decisionlog import jobs as queue
@@ -67,14 +69,23 @@ def webhook_problem(url: str, allowed_hosts: list[str], secret: str | None) -> s
     return None
 
 
+# Key names an item's stored error may keep: the schema's own (a profile's, and a batch item's wrapper)
+SCHEMA_NAMES = frozenset(field_homes(Profile)) | frozenset(field_homes(CallerMetadata)) | {"profile"}
+
+
 def evaluate_pending(service: Service, items: list[queue.PendingItem]) -> list[queue.ItemOutcome]:
-    """Each claimed item's decision (or error), ready to be stored in the claiming transaction."""
+    """Each claimed item's decision (or error), ready to be stored in the claiming transaction. An
+    error is stored with the item's unknown key names withheld (they may name people) unless the
+    operator keeps profiles."""
+    keep_names = service.settings.decision_log_store_profiles
     outcomes = []
     for pending in items:
         labels = pending.options.get("labels")
         fail_on = pending.options.get("fail_on")
         checked = batching.check_item(pending.item, service.evaluator)
         if isinstance(checked, InvalidDocument):
+            if not keep_names:
+                checked = withhold_names(checked, SCHEMA_NAMES)
             meta = batching.invalid_item_metadata(pending.item, labels)
             outcomes.append(queue.ItemOutcome(
                 job_id=pending.job_id, index=pending.index, record=None,

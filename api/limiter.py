@@ -29,6 +29,7 @@ from limits.storage.base import SlidingWindowCounterSupport, TimestampedSlidingW
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from api.logs import log
+from decisionlog.files import private_database
 
 FILE = "limits.sqlite3"
 BUSY_TIMEOUT_S = 0.05  # on the event loop: a worker waits this long at most for another's hit
@@ -64,7 +65,7 @@ class SQLiteCounters(Storage, SlidingWindowCounterSupport, TimestampedSlidingWin
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_database(self.path)
             conn = sqlite3.connect(self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False)
             try:
                 conn.execute("PRAGMA journal_mode=WAL")

@@ -42,6 +42,7 @@ from limits import parse as parse_limit
 
 from api.guards import match_key
 from api.settings import Settings
+from decisionlog.files import private_dir
 
 COOKIE = "peercheck_session"
 SECRET_FILE = "session.key"
@@ -57,7 +58,7 @@ def load_secret(settings: Settings) -> str:
         return path.read_text().strip()
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:  # another worker made it first

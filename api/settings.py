@@ -180,7 +180,8 @@ class Settings(BaseSettings):
     # The page's sign-in, signed report links and webhook signatures (api/session.py, api/jobs.py)
     session_secret: str | None = Field(
         default=None, min_length=32,
-        description="Secret that signs the page's session cookie, its CSRF tokens and report links in CDS cards. "
+        description="Secret that signs the page's session cookie, its CSRF tokens and report links in CDS cards, and "
+        "keys CDS feedback to its program (an HMAC: changing it forgets the standing overrides). "
         "Unset: one is generated into <data_dir>/session.key and shared by the workers of this machine; set it "
         "(the same on every replica) when running several machines.",
     )

@@ -192,6 +192,11 @@ class DecisionLog(ABC):
         """Rewrite every record older than ``to_format`` with ``upgrade``, a batch per transaction,
         and leave nothing of the old records behind in the store's files; return how many."""
 
+    def forget_cleared(self) -> None:
+        """Make rows just cleared or deleted unreadable in the store's files too, best effort (a
+        store whose files keep old versions of rows, such as SQLite's write-ahead log, overrides it);
+        never raises."""
+
     def check_room(self, records: Sequence[DecisionRecord]) -> int:
         """Raise ``LogFull`` when ``records`` would take the store past its budget; else the bytes
         they add, to be passed to ``took_room`` once they are stored. The estimate errs high (the

@@ -16,6 +16,8 @@ Claiming uses the database's own locking, not a scheduler of ours:
   machine, the others wait for the chunk to commit (chunks are small for that reason).
 
 An item's submitted content is cleared when it is done: profiles are held only until evaluated.
+When a chunk finishes a job, the store is asked to ``forget_cleared`` (SQLite checkpoints and
+truncates its write-ahead log, which would otherwise keep the cleared profiles' old pages).
 Webhooks for finished jobs are claimed the same way, with a lease and retries (``claim_webhook``,
 ``webhook_result``).
 """
@@ -180,7 +182,12 @@ def work_chunk(store: DecisionLog, size: int, evaluate: Callable[[list[PendingIt
                 " webhook_state = CASE WHEN processed + %s >= total AND webhook_url IS NOT NULL THEN 'pending'"
                 " ELSE webhook_state END WHERE job_id = %s",
                 (len(done), invalid, len(done), len(done), now, len(done), job_id))
+        marks = ", ".join(["%s"] * len(per_job))
+        finished = tx.one(f"SELECT COUNT(*) FROM batch_jobs WHERE state = 'done' AND job_id IN ({marks})",
+                          tuple(per_job))[0]
     store.took_room(incoming)
+    if finished:
+        store.forget_cleared()  # the finished jobs' profiles leave the store's files, not only its tables
     return len(rows)
 
 

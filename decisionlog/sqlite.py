@@ -4,8 +4,14 @@ WAL lets readers (``GET /v1/evaluations/{id}``) run while a write is in progress
 has its own connection (sqlite3 connections must not be shared across threads); writes are
 serialised by a lock in this process and by SQLite's own lock across processes, with a short
 busy timeout (``wait_s``) so a locked file degrades an answer to ``recorded: false`` instead of
-stalling it. Deleted and rewritten rows are overwritten with zeros (``secure_delete``), so a
-pruned decision or an upgraded record leaves nothing readable in the file.
+stalling it. Deleted and rewritten rows are overwritten with zeros (``secure_delete``) in the database file.
+The WAL (``decisions.sqlite3-wal``) holds the pages of recent writes, old versions included, until
+a checkpoint copies them into the file; so whenever rows that held a submitted profile are cleared —
+a batch job finishes (its items' profiles cleared), records are upgraded — the WAL is checkpointed
+and truncated to zero bytes (``forget_cleared``). A pruned decision, an upgraded record or a
+finished job's items then leave nothing readable in either file. Between a job's start and its
+end its items' profiles are on disk by design (a crashed server resumes the job from them), in
+the file or the WAL. The data folder is created 0700 and the database files 0600.
 ``synchronous=FULL`` (default): a decision reported as recorded survives a power cut, not only a
 crash; ``normal`` (a setting) survives a killed process but not a power cut, and skips the fsync
 per commit.
@@ -22,8 +28,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator, Sequence
 
-from decisionlog.base import DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections, Upgrade
+from decisionlog.base import (
+    DecisionLog, DecisionRecord, LogUnavailable, StoredDecision, ThreadConnections, Upgrade, log,
+)
 from decisionlog.decisions import insert_decisions
+from decisionlog.files import private_database
 from decisionlog.sql import SQLITE, Tx, migration
 
 SYNC_MODES = ("full", "normal")
@@ -104,7 +113,7 @@ class SQLiteLog(DecisionLog):
 
     def _open(self, cache_kib: int) -> sqlite3.Connection:
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_database(self.path)
             # check_same_thread=False only so close() can run at shutdown; each connection is used by one thread.
             conn = sqlite3.connect(self.path, timeout=self.wait_s, isolation_level=None, check_same_thread=False)
         except (OSError, sqlite3.Error) as exc:
@@ -276,12 +285,21 @@ class SQLiteLog(DecisionLog):
             if len(rows) < batch:
                 break
         if done:
-            with self._write_lock:  # the old records' pages leave the WAL too
-                try:
-                    self._writer().execute("PRAGMA wal_checkpoint(TRUNCATE)")
-                except sqlite3.Error:
-                    pass  # a reader holds the WAL; the next checkpoint overwrites it
+            self.forget_cleared()  # the old records' pages leave the WAL too
         return done
+
+    def forget_cleared(self) -> None:
+        """Copy the WAL into the file and truncate it to zero bytes (``wal_checkpoint(TRUNCATE)``),
+        so that the old versions of cleared rows it holds are gone from disk. Waits at most
+        ``wait_s`` for readers of other processes; when one still holds an older snapshot the WAL
+        is left as it is, and the next checkpoint after a cleared row tries again."""
+        with self._write_lock:
+            try:
+                busy = self._writer().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except (sqlite3.Error, LogUnavailable):
+                return
+        if busy:
+            log.info("decision_log_checkpoint_busy", store=self.name)
 
 
 def _migrate(conn: sqlite3.Connection, path: Path) -> None:

@@ -95,6 +95,32 @@ class InvalidDocument(ValueError):
         return f"{listed} {noun} in the {self.what}: {'; '.join(names[:3])} and {listed - 3} more"
 
 
+UNKNOWN_SEGMENT = "<unknown field>"  # an unknown key's name, withheld from a pointer
+UNKNOWN_WORDS = "an unknown field"  # the same, in a field's label
+_QUOTED = re.compile(r"“([^”]*)”")
+
+
+def withhold_names(exc: InvalidDocument, known: set[str]) -> InvalidDocument:
+    """The same problems with every key name the sender chose — one ``known`` (the schema's field
+    names) lacks, which may be a person's name — replaced: ``<unknown field>`` in the pointer,
+    "an unknown field" in the words; suggestions, which name schema fields, stay. No excerpt of the
+    document either. For problems that are kept (a batch job's item errors), not for the answer
+    to the sender, who has the names."""
+    def segment(raw: str) -> str:
+        name = raw.replace("~1", "/").replace("~0", "~")
+        return raw if raw == "" or raw.isdigit() or name in known else UNKNOWN_SEGMENT
+
+    def words(text: str | None) -> str | None:
+        if text is None:
+            return None
+        return _QUOTED.sub(lambda m: m.group(0) if m.group(1) in known else UNKNOWN_WORDS, text)
+
+    problems = [Problem(pointer="/".join(segment(s) for s in p.pointer.split("/")), field=words(p.field) or "",
+                        detail=words(p.detail) or "", fix=words(p.fix), code=p.code, line=p.line, column=p.column)
+                for p in exc.problems]
+    return InvalidDocument(problems, exc.total, exc.complete, exc.what)
+
+
 # ---------------------------------------------------------------------------- reading documents
 
 

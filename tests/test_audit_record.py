@@ -3,6 +3,8 @@ and sensitive field reach neither the stored rows, nor the stored-decision answe
 — and the record with the ruleset's texts still renders the decision (exactly, when the profile
 is kept)."""
 
+import copy
+import hashlib
 import json
 import re
 import sqlite3
@@ -127,6 +129,182 @@ def test_planted_markers_reach_no_stored_row_answer_or_log(make_client, tmp_path
     assert "Not shown:" in html and "Acknowledgement reasons" in html
     assert "The program has acknowledged 2 risks; their reasons are not kept in the decision log." in html
     assert "with its reasons" not in html
+
+
+def bad_items() -> list:
+    """Invalid batch items whose unknown key names are markers (a key can be a person's name): at the
+    top, nested in the program, in a peer, beside the wrapper's profile; and a near miss of a field."""
+    nested = copy.deepcopy(BASE_PROFILE)
+    nested["program"][f"{MARK}NESTED Jane Roe"] = 1
+    nested["program"]["stat"] = "OH"
+    peer = copy.deepcopy(BASE_PROFILE)
+    peer["peers"][0][f"{MARK}PEER"] = "x"
+    return [{**BASE_PROFILE, f"{MARK}TOP": True}, nested, peer,
+            {"profile": BASE_PROFILE, f"{MARK}WRAP": 1, "labels": {"portal": "p-1"}},
+            {"profile": {**BASE_PROFILE, f"{MARK}INNER/x~y": 2}}]
+
+
+def finished_job(client, items: list) -> tuple[dict, list]:
+    job = client.post("/v1/batch-jobs", json={"items": items}).json()
+    for _ in range(600):
+        state = client.get(f"/v1/batch-jobs/{job['job_id']}").json()
+        if state["state"] == "done":
+            return state, client.get(f"/v1/batch-jobs/{job['job_id']}/results").json()["results"]
+        time.sleep(0.05)
+    raise AssertionError("job not done")
+
+
+def test_a_batch_job_stores_no_unknown_key_name_of_a_bad_item(make_client, tmp_path, capfd):
+    data_dir = tmp_path / "log"
+    client = make_client(data_dir=data_dir)
+    capfd.readouterr()
+    state, results = finished_job(client, bad_items())
+    assert state["invalid"] == 5
+    errors = [r["error"] for r in results]
+    assert all(e and e["errors"] for e in errors)
+    pointers = [p["pointer"] for e in errors for p in e["errors"]]
+    assert {"/<unknown field>", "/program/<unknown field>", "/peers/0/<unknown field>",
+            "/profile/<unknown field>"} <= set(pointers)
+    assert any(p["field"] == "Program › an unknown field" for e in errors for p in e["errors"])
+    near = next(p for p in errors[1]["errors"] if p["pointer"] == "/program/<unknown field>" and p.get("fix", "").startswith("Did"))
+    assert "“state”" in near["fix"]  # suggestions name the schema's fields
+    logged = capfd.readouterr()
+    client.app.state.service.decision_log.close()
+    for where, text in [*[(p.name, p.read_bytes().decode("latin-1")) for p in data_dir.iterdir()],
+                        ("results", json.dumps(results)), ("logs", logged.out + logged.err)]:
+        assert MARK not in text and "Jane" not in text, where
+
+
+def test_a_finished_jobs_profiles_leave_the_wal_while_the_server_runs(make_client, tmp_path):
+    """Cleared rows keep their old pages in SQLite's write-ahead log until a checkpoint: a finished
+    job's profiles must leave it at once, not at shutdown (a crash would leave them there)."""
+    data_dir = tmp_path / "log"
+    client = make_client(data_dir=data_dir)
+    state, _ = finished_job(client, [planted(), planted("FL")])
+    assert state["processed"] == 2 and state["invalid"] == 0
+    files = [data_dir / "decisions.sqlite3", data_dir / "decisions.sqlite3-wal"]
+    deadline = time.time() + 5  # the checkpoint follows the commit that finished the job
+    while True:
+        found = [p.name for p in files if p.exists() and MARK.encode() in p.read_bytes()]
+        if not found or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    assert not found
+    assert client.app.state.service.decision_log is not None  # still running: nothing was closed
+
+
+def review_and_override(client, programme: dict, program_id: str | None = None) -> dict:
+    context = {"profile": programme, **({"programId": program_id} if program_id else {})}
+    cds = client.post("/cds-services/peercheck-program-review", json={
+        "hook": "peercheck-program-review", "hookInstance": "a6a1b0f0-3f5d-4d43-9d1c-7d1f3c3b9d10", "context": context}).json()
+    card = next(c for c in cds["cards"] if "overrideReasons" in c and "Peer 1" in c["summary"] + c.get("detail", ""))
+    fed = client.post("/cds-services/peercheck-program-review/feedback", json={"feedback": [{
+        "card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-01-02T03:04:05Z",
+        "overrideReason": {"reason": {"code": "mitigated"}}}]})
+    assert fed.json()["recorded"] == 1
+    return cds
+
+
+def stored_keys(data_dir) -> set[str]:
+    with sqlite3.connect(data_dir / "decisions.sqlite3") as db:
+        rows = db.execute("SELECT program_key, peer_key FROM cds_cards UNION SELECT program_key, peer_key FROM cds_feedback")
+        return {k for row in rows for k in row if k}
+
+
+def test_cds_feedback_keys_cannot_be_recomputed_from_a_guess(make_client, tmp_path):
+    """A program's feedback key is an HMAC under the deployment's secret: hashing a guessed name,
+    state and peer id does not find it; the same deployment finds it again after a restart."""
+    data_dir = tmp_path / "log"
+    programme = planted("FL")
+    client = make_client(data_dir=data_dir)
+    review_and_override(client, programme)
+    client.app.state.service.decision_log.close()
+    keys = stored_keys(data_dir)
+    assert len(keys) >= 2  # the program's key and the peer's
+    name, state, peer = programme["program"]["name"], programme["program"]["state"], programme["peers"][0]["id"]
+    for client_id in ("anonymous", ""):
+        guess = hashlib.sha256(f"{client_id}\x00name\x00{name}\x00{state}".encode()).hexdigest()
+        assert guess not in keys
+        assert hashlib.sha256(f"{guess}\x00peer\x00{peer}".encode()).hexdigest() not in keys
+    assert (data_dir / "session.key").stat().st_mode & 0o077 == 0
+
+    again = make_client(data_dir=data_dir)  # a restart: the override still applies to the program
+    extension = again.post("/cds-services/peercheck-program-review", json={
+        "hook": "peercheck-program-review", "hookInstance": "b6a1b0f0-3f5d-4d43-9d1c-7d1f3c3b9d10",
+        "context": {"profile": programme}}).json()["extension"]
+    assert extension["org.peercheck.decision"]["acknowledged_from_feedback"] == 1
+
+
+def test_the_data_folder_and_its_files_are_the_servers_alone(make_client, tmp_path):
+    """Created 0700 and 0600 whatever the umask; a database an older version left 0644 is narrowed."""
+    import os
+
+    from api.limiter import FILE as LIMITS_FILE
+
+    data_dir = tmp_path / "new" / "data"
+    old_umask = os.umask(0o022)
+    try:
+        client = make_client(data_dir=data_dir, rate_limit="1000/minute")
+        assert client.post("/v1/evaluations", json=BASE_PROFILE).json()["recorded"] is True
+        assert client.get("/ui").status_code == 200  # the page's session: the key file
+        modes = {p.name: p.stat().st_mode & 0o777 for p in data_dir.iterdir()}
+        assert data_dir.stat().st_mode & 0o777 == 0o700
+        assert {"decisions.sqlite3", "decisions.sqlite3-wal", "session.key", LIMITS_FILE} <= set(modes)
+        assert set(modes.values()) == {0o600}, modes
+        client.app.state.service.decision_log.close()
+        (data_dir / "decisions.sqlite3").chmod(0o644)
+        make_client(data_dir=data_dir)
+        assert (data_dir / "decisions.sqlite3").stat().st_mode & 0o777 == 0o600
+    finally:
+        os.umask(old_umask)
+
+
+def test_a_bad_requests_own_words_go_back_to_its_sender_only(make_client, tmp_path, capfd):
+    """A 422 may quote the sender's unknown key names and, for JSON that cannot be read, its
+    offending line: to the sender, who wrote them; never to the logs nor the store."""
+    data_dir = tmp_path / "log"
+    client = make_client(data_dir=data_dir)
+    capfd.readouterr()
+    text = json.dumps(BASE_PROFILE).replace('"program": {', f'"program": {{"note": "{MARK} Jane Roe" ', 1)
+    unreadable = client.post("/v1/evaluations", content=text, headers={"content-type": "application/json",
+                                                                       "Idempotency-Key": "k-1"})
+    assert unreadable.status_code == 422 and MARK in unreadable.json()["errors"][0]["excerpt"]
+    unknown = client.post("/v1/evaluations", json={**BASE_PROFILE, f"{MARK} Jane Roe": 1})
+    assert unknown.status_code == 422 and f"“{MARK} Jane Roe”" in unknown.json()["errors"][0]["field"]
+    batch = client.post("/v1/evaluations:batch", json={"items": bad_items()})
+    assert batch.status_code == 200 and MARK in batch.text  # an inline batch answers at once, storing no error
+    logged = capfd.readouterr()
+    client.app.state.service.decision_log.close()
+    for where, text in [*[(p.name, p.read_bytes().decode("latin-1")) for p in data_dir.iterdir()],
+                        ("logs", logged.out + logged.err)]:
+        assert MARK not in text and "Jane" not in text, where
+
+
+def test_cds_feedback_keeps_only_the_reasons_peercheck_offered(make_client, tmp_path):
+    data_dir = tmp_path / "log"
+    client = make_client(data_dir=data_dir)
+    cds = client.post("/cds-services/peercheck-program-review", json={
+        "hook": "peercheck-program-review", "hookInstance": "c6a1b0f0-3f5d-4d43-9d1c-7d1f3c3b9d10",
+        "context": {"profile": planted()}}).json()
+    uuids = [c["uuid"] for c in cds["cards"] if "overrideReasons" in c][:2]
+    reasons = [{"system": "urn:x", "code": f"{MARK}-jane", "display": f"{MARK} Jane Roe asked"},
+               {"code": "mitigated", "display": f"{MARK} her judge agreed"}]
+    fed = client.post("/cds-services/peercheck-program-review/feedback", json={"feedback": [
+        {"card": u, "outcome": "overridden", "outcomeTimestamp": "2026-01-02T03:04:05Z", "overrideReason": {"reason": r}}
+        for u, r in zip(uuids, reasons)]})
+    assert fed.json()["recorded"] == 2
+    client.app.state.service.decision_log.close()
+    with sqlite3.connect(data_dir / "decisions.sqlite3") as db:
+        rows = db.execute("SELECT reason_code, reason_text FROM cds_feedback ORDER BY reason_code").fetchall()
+    assert sorted(rows, key=str) == sorted([(None, None), ("mitigated", "The risk is mitigated another way")], key=str)
+    assert all(MARK not in p.read_bytes().decode("latin-1") for p in data_dir.iterdir())
+
+
+def test_with_profiles_kept_a_bad_items_error_names_its_keys(make_client, tmp_path):
+    client = make_client(data_dir=tmp_path / "kept", decision_log_store_profiles=True)
+    _, results = finished_job(client, bad_items()[:2])
+    assert [p["pointer"] for p in results[0]["error"]["errors"]] == [f"/{MARK}TOP"]
+    assert any(f"“{MARK}NESTED Jane Roe”" in p["field"] for p in results[1]["error"]["errors"])
 
 
 def test_with_profiles_kept_the_stored_decision_is_the_answer(make_client, tmp_path):

@@ -133,6 +133,14 @@ def test_the_image_serves_what_make_run_serves(dockerfile):
     assert command[command.index("--host") + 1] == "0.0.0.0"  # reachable from outside the container
 
 
+def test_uvicorn_logs_no_query_strings_in_make_run_and_the_image(dockerfile):
+    """uvicorn's access log writes each request's query string, where a signed report link's token
+    travels (``?link=…``); PeerCheck's own request log has method, path and status without it."""
+    (cmd,) = [rest for keyword, rest in dockerfile if keyword == "CMD"]
+    make_run = next(shlex.split(line) for line in recipe_of("run") if "uvicorn" in line)
+    assert "--no-access-log" in json.loads(cmd) and "--no-access-log" in make_run
+
+
 def test_uvicorn_believes_no_proxy_unless_told_in_make_run_and_the_image(dockerfile):
     """uvicorn alone believes X-Forwarded-For from 127.0.0.1; PeerCheck believes no proxy by default.
     Both launchers hand uvicorn the operator's FORWARDED_ALLOW_IPS, empty unless set."""

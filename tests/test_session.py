@@ -112,7 +112,7 @@ def test_sign_in_never_sends_anyone_elsewhere(keyed):
     assert sign_in(client, next_path="//evil.example/ui").headers["location"] == "/ui"
 
 
-def test_signed_report_links_open_one_report(keyed):
+def test_signed_report_links_open_one_report(keyed, capfd):
     client = keyed(public_base_url="http://testserver")
     from api.session import Sessions
 
@@ -120,8 +120,12 @@ def test_signed_report_links_open_one_report(keyed):
                          headers={"X-API-Key": KEY}).json()
     decision_id = answer["decision_id"]
     link = Sessions(client.app.state.service.settings).link_token(decision_id)
+    capfd.readouterr()
     opened = client.get(f"/ui/decisions/{decision_id}", params={"link": link})
     assert opened.status_code == 200 and decision_id in opened.text
+    logged = capfd.readouterr()
+    assert f"/ui/decisions/{decision_id}" in logged.out + logged.err  # the request is logged, by its path
+    assert link not in logged.out + logged.err  # not with its query: the token opens the report for 72 h
     other = str(uuid.uuid4())
     assert client.get(f"/ui/decisions/{other}", params={"link": link}, follow_redirects=False).status_code == 303
     assert client.get(f"/ui/decisions/{decision_id}", params={"link": link[:-2]}, follow_redirects=False).status_code == 303

@@ -74,15 +74,17 @@ async def program_review(
                                        "msg": f"this service answers the {cds.HOOK!r} hook"}])
     submitted = call.context.profile
     check_request_profiles(service.ruleset, profile=(submitted, ("body", "context", "profile")))
-    key = feedback.program_key(caller.client, call.context.programId, submitted)
+    secret = feedback.key_secret(service.settings)
+    key = feedback.program_key(secret, caller.client, call.context.programId, submitted)
     try:
-        profile, from_feedback = await run_in_threadpool(feedback.with_overrides, service.decision_log, key, submitted)
+        profile, from_feedback = await run_in_threadpool(feedback.with_overrides, service.decision_log, secret, key,
+                                                         submitted)
     except LogUnavailable as exc:  # the review goes on without earlier overrides
         log.warning("decision_log_unavailable", store=service.decision_log.name, operation="cds_feedback", error=str(exc))
         profile, from_feedback = submitted, 0
     decision = await run_nearby(profile, service.evaluator.evaluate, profile)
     refs = [CardRef(card_uuid=cds.card_uuid(decision.decision_id, f.finding_id), rule_id=f.rule_id,
-                    subject=f.subject.pointer, peer_key=feedback.peer_key(key, f.subject.peer_id), program_key=key)
+                    subject=f.subject.pointer, peer_key=feedback.peer_key(secret, key, f.subject.peer_id), program_key=key)
             for f in decision.findings]
     recorded = await record_async(service, [(decision, profile)], "cds",
                                   [CallerMetadata(external_id=call.context.programId)], cards=refs)
