@@ -77,6 +77,7 @@ class CsrfRefused(HTTPException):
         super().__init__(403, detail)
         self.same_site = same_site
         self.form: dict[str, list[str]] = {}  # what was posted, when the route keeps it to show again
+        self.file_sent = False  # a file came with it (never shown again: the browser must choose it again)
 
 
 @dataclass(frozen=True)

@@ -21,11 +21,16 @@ it, peers are named by position, withheld values read "(not stored)", and ``Rest
 says plainly what is missing.
 
 A finding id derives from the caller's peer id when the peer has one, so it is kept only when
-the profile is; ``peer_ids`` in the record says which peers had an id (not what it was).
+the profile is; ``peer_ids`` in the record says which peers had an id (not what it was). An id
+that is only a number, ``peer-<n>`` (as the guided form numbers the peers it lists), says nothing
+about anyone: ``peer_numbers`` keeps it, so stored decisions of one program can be compared peer
+by peer (a finding of the peer now listed first is still the same finding when the first peer was
+removed).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
@@ -65,6 +70,7 @@ PERSONAL_FACTS: dict[str, Callable[[Peer, dict[str, Any]], Any]] = {
         else fact["state_required_months"] - peer.months_in_recovery),
 }
 
+NUMBERED_ID = re.compile(r"peer-([1-9][0-9]{0,5})")  # a peer id that is only a number: not personal
 NOT_STORED = "(not stored)"
 ACKNOWLEDGED_WITHOUT_REASON = "Acknowledged by the program; the reason is not kept in the decision log."
 LEGACY_TEXT = "(not stored: this decision was recorded before messages were kept by reference to the ruleset)"
@@ -87,6 +93,8 @@ def audit_record(decision: Decision, profile: Profile) -> dict[str, Any]:
     """The record the decision log keeps of ``decision`` (JSON-ready, no personal data)."""
     named = [i for i, peer in enumerate(profile.peers) if peer.id is not None]
     peer_ids: str | list[int] = "all" if len(named) == len(profile.peers) else named or "none"
+    numbers = {str(i): int(m.group(1)) for i, peer in enumerate(profile.peers)
+               if peer.id is not None and (m := NUMBERED_ID.fullmatch(peer.id))}
     record: dict[str, Any] = {
         "format": RECORD_FORMAT,
         "decision_id": decision.decision_id,
@@ -95,7 +103,8 @@ def audit_record(decision: Decision, profile: Profile) -> dict[str, Any]:
         "engine": decision.engine,
         "profile_digest": decision.profile_digest,
         "summary": decision.summary.model_dump(mode="json"),
-        "context": {"state": profile.program.state.value, "peer_count": len(profile.peers), "peer_ids": peer_ids},
+        "context": {"state": profile.program.state.value, "peer_count": len(profile.peers), "peer_ids": peer_ids,
+                    **({"peer_numbers": numbers} if numbers else {})},
         "findings": [],
         "needs_information": [],
         "engine_errors": [],
@@ -273,6 +282,7 @@ def restore(record: dict[str, Any], texts: dict[str, Any] | None, profile: Profi
     context = record["context"]
     peer_ids = context.get("peer_ids", "none")
     had_id = (lambda i: True) if peer_ids == "all" else (lambda i: False) if peer_ids == "none" else set(peer_ids).__contains__
+    numbered = {int(i): f"peer-{n}" for i, n in context.get("peer_numbers", {}).items()}  # ids kept: only numbers
     rules = {**(texts or {}).get("rules", {}), **record.get("texts", {})}
     labels = (texts or {}).get("activity_labels", {})
     state_values = (texts or {}).get("state_values", {})
@@ -283,7 +293,7 @@ def restore(record: dict[str, Any], texts: dict[str, Any] | None, profile: Profi
     def subject(peer: int | None) -> Subject:
         if peer is None:
             return Subject(kind="program", pointer="", peer_index=None, peer_id=None)
-        peer_id = profile.peers[peer].id if profile is not None else None
+        peer_id = profile.peers[peer].id if profile is not None else numbered.get(peer)
         return Subject(kind="peer", pointer=f"/peers/{peer}", peer_index=peer, peer_id=peer_id)
 
     findings = []
@@ -307,7 +317,7 @@ def restore(record: dict[str, Any], texts: dict[str, Any] | None, profile: Profi
         if peer is None or profile is not None:
             label = _peer_label(fact, who)
         else:
-            label = peer_name(peer + 1)
+            label = peer_name(peer + 1, numbered.get(peer))
             notes.add("peers")
         evidence = []
         for name in spec["evidence"]:
@@ -335,11 +345,11 @@ def restore(record: dict[str, Any], texts: dict[str, Any] | None, profile: Profi
             acknowledged = _reason(profile, item["rule"], who.pointer) if profile is not None else ACKNOWLEDGED_WITHOUT_REASON
             if profile is None:
                 notes.add("reasons")
-        if profile is not None or peer is None or not had_id(peer) or placeholder_ids:
+        if profile is not None or peer is None or not had_id(peer) or peer in numbered or placeholder_ids:
             finding_id = _finding_id(item["rule"], who)  # without the peer's id: from its position
         else:
             finding_id = None
-        if profile is None and peer is not None and had_id(peer):
+        if profile is None and peer is not None and had_id(peer) and peer not in numbered:
             notes.add("finding_ids")
         findings.append({
             "finding_id": finding_id, "rule_id": item["rule"], "title": spec["title"],
@@ -365,7 +375,8 @@ def restore(record: dict[str, Any], texts: dict[str, Any] | None, profile: Profi
         "findings": findings, "needs_information": needs, "engine_errors": errors,
     }
     if ranker is not None:
-        peer_ids = [p.id for p in profile.peers] if profile is not None else []
+        peer_ids = ([p.id for p in profile.peers] if profile is not None
+                    else [numbered.get(i) for i in range(max(numbered) + 1)] if numbered else [])
         if "questions" in record:
             decision["questions"] = [_question(item, rules, ranker, peer_ids) for item in record["questions"]]
         else:  # written before questions were kept: grouped again from the needs information
@@ -400,11 +411,11 @@ def _reason(profile: Profile, rule_id: str, pointer: str) -> str | None:
 
 
 _NOTES = {
-    "peers": "Peer ids and titles: the decision log keeps peers by position only, so a peer is named by its "
-             "place in the profile (Peer 1 is the first peer listed).",
-    "finding_ids": "Finding ids of peers that had an id: such an id derives from the peer's id, which is not kept "
-                   "(finding_id is null).",
-    "values": "Time in recovery and kinds of lived experience: the evidence value is null and messages read "
+    "peers": "Peers' job titles, and your own ids for them unless an id is only a number (peer-2): peers are "
+             "named by their place in the profile (Peer 1 is the first peer listed).",
+    "finding_ids": "The ids of findings about peers that had an id of your own: each is made from that id, which "
+                   "is not kept, so these findings have none here.",
+    "values": "Time in recovery and kinds of lived experience: where a message would give them, it reads "
               "\"(not stored)\".",
     "reasons": "Acknowledgement reasons: an acknowledged finding says only that the program acknowledged it.",
     "errors": "Engine error details: only the kind of error is kept.",
@@ -413,5 +424,6 @@ _NOTES = {
 
 
 def _withheld(notes: set[str], with_profile: bool) -> list[str]:
-    out = [] if with_profile else ["The profile: this server does not keep profiles, only their digest."]
+    out = [] if with_profile else ["The profile itself: this server does not keep profiles, only a fingerprint of each that "
+                                       "tells whether two evaluations were of the same profile."]
     return out + [text for key, text in _NOTES.items() if key in notes]

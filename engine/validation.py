@@ -32,7 +32,7 @@ from engine.jsontext import InvalidJSON, TextProblem, decode, escape
 from engine.jsontext import loads as parse_json
 from engine.yamltext import InvalidYAML, looks_like_yaml
 from engine.yamltext import loads as parse_yaml
-from engine.profile import Profile
+from engine.profile import SCHEMA_VERSION, Profile
 from engine.suggest import STATE_ALIASES, closest_codes, closest_names
 
 MAX_PROBLEMS = 50  # problems described per document; the rest are counted
@@ -304,6 +304,10 @@ def _either(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]
 
 
+_CURRENT_VERSION_FIX = (f'Write "schema_version": "{SCHEMA_VERSION}", the current version '
+                        "(an older one limits the profile to its fields).")
+
+
 def _example(node: Node | None) -> str:
     """A small example of a value for ``node``, in words or JSON."""
     if node is None:
@@ -424,7 +428,8 @@ def describe(err: dict[str, Any], node: Node, base_pointer: str = "") -> Problem
 
     if kind == "missing":
         detail, code = "is missing: this field is required", "missing"
-        fix = f"Add “{loc[-1]}” with {_example(target)}." if loc else None
+        fix = (_CURRENT_VERSION_FIX if tuple(loc) == ("schema_version",)
+               else f"Add “{loc[-1]}” with {_example(target)}." if loc else None)
     elif kind == "extra_forbidden":
         detail, code = "is not a field of the profile schema here", "unknown_field"
         fix = _extra_fix(str(loc[-1]), where, node)
@@ -433,6 +438,8 @@ def describe(err: dict[str, Any], node: Node, base_pointer: str = "") -> Problem
         if target is not None and target.kind == "choice":
             detail = "is not one of the codes this field takes" if isinstance(value, str) else "must be one of its codes, as text"
             fix = _vocabulary_fix(value, target)
+            if tuple(loc) == ("schema_version",):
+                fix = f'{fix} The current version is "{SCHEMA_VERSION}".' if fix else _CURRENT_VERSION_FIX
     elif kind == "list_type":
         detail, code = "must be a list", "not_a_list"
         fix = _list_fix(value, target)

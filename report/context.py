@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from engine import Decision, Finding, Profile, Ruleset
+from engine.audit import ACKNOWLEDGED_WITHOUT_REASON
 from engine.evaluate import CitationOut, NeedsInformation, RuleOutcome, Subject
 from engine.questions import OpenQuestion, heading, peer_name, why
 from engine.spec import FiveP
@@ -221,6 +222,7 @@ def _sources(views: list[FindingView], ruleset: Ruleset) -> list[CitationView]:
 
 def _summary(decision: Decision, open_views: list[FindingView], questions: list[QuestionView]) -> SummaryView:
     s = decision.summary
+    reasons_withheld = any(f.acknowledged == ACKNOWLEDGED_WITHOUT_REASON for f in decision.findings)
     worst = [v for v in open_views if v.finding.severity in ("critical", "high")]
     counted = [f"{n} {sev}" for sev, n in s.by_severity.items() if n]
     findings = f"{s.findings} open finding{'s' * (s.findings != 1)} ({_and(counted)})" if s.findings else ""
@@ -235,7 +237,10 @@ def _summary(decision: Decision, open_views: list[FindingView], questions: list[
         lead += (f", but not every rule could be judged: {asked} question{'s' * (asked != 1)} would decide the rest."
                  if s.status == "incomplete" else ", and every rule could be judged.")
     if s.acknowledged:
-        lead += f" The program has acknowledged {s.acknowledged} risk{'s' * (s.acknowledged != 1)}, with its reasons."
+        risks = f"{s.acknowledged} risk{'s' * (s.acknowledged != 1)}"
+        whose = "its reason is" if s.acknowledged == 1 else "their reasons are"
+        lead += (f" The program has acknowledged {risks}; {whose} not kept in the decision log." if reasons_withheld
+                 else f" The program has acknowledged {risks}, with its reasons.")
     if asked and s.status == "needs_attention":
         lead += f" {_cap(questions_text(questions))}."
     return SummaryView(status=s.status, headline=_cap(lead), top=worst[:TOP_FINDINGS], more_top=max(0, len(worst) - TOP_FINDINGS),

@@ -6,6 +6,7 @@ is kept)."""
 import copy
 import hashlib
 import json
+import re
 import sqlite3
 import time
 import typing
@@ -122,9 +123,12 @@ def test_planted_markers_reach_no_stored_row_answer_or_log(make_client, tmp_path
     assert [(f["rule_id"], f["severity"], f["subject"]["pointer"]) for f in stored["findings"]] == [
         (f["rule_id"], f["severity"], f["subject"]["pointer"]) for f in answer["findings"]]
     text = " ".join(stored["withheld"])
-    assert "profile" in text and "Peer ids and titles" in text and "Time in recovery" in text and "reasons" in text
+    assert "profile" in text and "Peers' job titles, and your own ids" in text and "Time in recovery" in text and "reasons" in text
+    assert not re.search(r"\bnull\b|digest|finding_id", text)  # words for people, not the API's field names
     html = client.get(f"/v1/evaluations/{answer['decision_id']}/report").text
     assert "Not shown:" in html and "Acknowledgement reasons" in html
+    assert "The program has acknowledged 2 risks; their reasons are not kept in the decision log." in html
+    assert "with its reasons" not in html
 
 
 def bad_items() -> list:
@@ -395,6 +399,28 @@ def test_record_and_ruleset_texts_reproduce_every_decision(evaluators, ruleset):
         assert shown["questions"] == [{**q, "peer_id": None} for q in original["questions"]]
         fired |= {f.rule_id for f in decision.findings}
     assert fired == {r.id for r in ruleset.rules}
+
+
+def test_peer_ids_that_are_only_numbers_are_kept_for_comparisons(evaluators, ruleset):
+    """``peer-<n>`` (as the guided form numbers peers) says nothing about anyone: kept, with the
+    finding ids that derive from it; any other id is not."""
+    evaluator = evaluators["interpreter"]
+    texts = json.loads(json.dumps(ruleset_texts(ruleset)))
+    data = planted()
+    data["peers"][0]["id"], data["peers"][2]["id"] = "peer-2", "peer-07"
+    kept = profile(data)
+    decision = evaluator.evaluate(kept)
+    record = json.loads(json.dumps(audit_record(decision, kept)))
+    assert record["context"]["peer_numbers"] == {"0": 2}
+    text = json.dumps(record)
+    assert "peer-07" not in text and MARK.lower() not in text
+    bare = restore(record, texts, None, ranker=evaluator.ranker)
+    original = {(f.rule_id, f.subject.pointer): f for f in decision.findings}
+    first_peer = [f for f in bare.decision["findings"] if f["subject"]["peer_index"] == 0]
+    assert first_peer and all(f["subject"]["peer_id"] == "peer-2" for f in first_peer)
+    assert all(f["finding_id"] == original[(f["rule_id"], "/peers/0")].finding_id for f in first_peer)
+    others = [f for f in bare.decision["findings"] if f["subject"]["peer_index"] in (1, 2)]
+    assert others and all(f["finding_id"] is None and f["subject"]["peer_id"] is None for f in others)
 
 
 def test_a_record_refers_to_the_ruleset_instead_of_copying_it(evaluators, ruleset):

@@ -64,6 +64,35 @@ def test_removing_a_peer_moves_later_peers_dont_know_answers_up(interview):
     assert len(doc["peers"]) == 2
 
 
+def test_removing_a_peer_keeps_each_acknowledgement_with_its_peer(interview):
+    program_wide = {"rule_id": "PC-SUP-001", "reason": "Reviewed by the board"}
+    doc = {**TWO_PEERS, "peers": [{"title": "A"}, {"title": "B"}, {"title": "C"}],
+           "acknowledged": [program_wide, {"rule_id": "PC-ROLE-001", "reason": "Only for A", "subject": "/peers/0"},
+                            {"rule_id": "PC-ROLE-002", "reason": "Only for C", "subject": "/peers/2"},
+                            {"rule_id": "PC-ROLE-003", "reason": "The program itself", "subject": ""}]}
+    remove_peer(doc, 0)
+    assert doc["acknowledged"] == [program_wide, {"rule_id": "PC-ROLE-002", "reason": "Only for C", "subject": "/peers/1"},
+                                   {"rule_id": "PC-ROLE-003", "reason": "The program itself", "subject": ""}]
+    state = state_of(interview, doc)
+    assert state.problems == () and state.doc["acknowledged"] == doc["acknowledged"]  # still a valid draft
+    remove_peer(doc, 1)  # C goes, and its acknowledgement with it; the others stay
+    assert [a["reason"] for a in doc["acknowledged"]] == ["Reviewed by the board", "The program itself"]
+
+
+def test_an_invalid_acknowledgement_is_left_out_alone(interview):
+    kept = [{"rule_id": "PC-SUP-001", "reason": "Reviewed by the board"},
+            {"rule_id": "PC-ROLE-002", "reason": "Only for B", "subject": "/peers/1"}]
+    doc = {**TWO_PEERS, "acknowledged": [kept[0], {"rule_id": "PC-ROLE-001", "reason": "No such peer", "subject": "/peers/5"},
+                                         {"rule_id": "nope", "reason": "x"}, kept[1]]}
+    sent = json.dumps(doc)
+    state = state_of(interview, doc)
+    assert state.doc["acknowledged"] == kept
+    assert {p.pointer for p in state.problems} == {"/acknowledged/1/subject", "/acknowledged/2/rule_id", "/acknowledged/2/reason"}
+    assert json.dumps(doc) == sent  # the caller's document is not changed
+    only_bad = state_of(interview, {**TWO_PEERS, "acknowledged": [{"rule_id": "PC-ROLE-001", "reason": "x y", "subject": "/peers/9"}]})
+    assert "acknowledged" not in only_bad.doc and [p.pointer for p in only_bad.problems] == ["/acknowledged/0/subject"]
+
+
 def test_peers_are_added_up_to_the_forms_limit():
     doc: dict = {}
     assert all(add_peer(doc) for _ in range(MAX_FORM_PEERS))

@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 import yaml
 
-from conftest import BASE_PROFILE
+from conftest import BASE_PROFILE, CSRF_TOKEN as CSRF
 
 class _GuidedForm(HTMLParser):
     """What a browser sends for the page's guided form: hidden fields, text boxes, ticked boxes and
@@ -208,6 +208,28 @@ def test_an_answer_that_does_not_fit_comes_back_on_its_step_tied_to_its_field(cl
     assert shown(text) == shown(page)  # the same questions, to be fixed and sent again
 
 
+def test_an_error_on_an_answered_question_is_shown_unfolded_under_the_title_typed(client):
+    page = client.get("/ui").text
+    page = submit(client, page, {"/program/name": "P", "/program/state": "OH", "/program/host_agency": "jail",
+                                 "/program/secure_funding": "no"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "Peer"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/active_caseload": "12"}, action="goto:peers").text
+    folded = page[page.index('<details class="answered"'):]
+    assert 'id="f-peers-0-active_caseload"' in folded.split("</details>")[0]  # answered: folded away
+    response = submit(client, page, {"/peers/0/title": "Peer Navigator", "/peers/0/active_caseload": "about twenty"})
+    assert response.status_code == 422
+    text = response.text
+    details = re.search(r"<details class=\"answered\"[^>]*>(.*?)</details>", text, flags=re.S)
+    assert "f-peers-0-active_caseload-error" in details.group(1) and " open>" in details.group(0)[:60]
+    assert "<legend>Peer 1: Peer Navigator</legend>" in text  # the title as typed, as in its field
+    assert 'value="Peer Navigator"' in text
+    # a section step's folded answers, too
+    page = submit(client, page, {"/peers/0/title": "Peer"}, action="goto:program").text
+    response = submit(client, page, {"/program/name": ""})
+    section = re.search(r"<details class=\"answered\"[^>]*>", response.text).group(0)
+    assert response.status_code == 422 and "open" in section
+
+
 def _luminance(hex_colour: str) -> float:
     channels = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
     linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
@@ -296,6 +318,67 @@ def test_peers_are_added_and_removed(client):
     page = submit(client, page, {"/peers/2/title": "Third"}, action="remove_peer:0").text
     assert [p["title"] for p in state(page)["peers"]] == ["Second", "Third"]
     assert "Peer 1: Second</legend>" in page
+
+
+def test_removing_a_peer_on_the_page_keeps_the_other_acknowledgements(client):
+    program_wide = {"rule_id": "PC-SUP-001", "reason": "Reviewed by the board"}
+    profile = {**BASE_PROFILE, "peers": [{"title": "First"}, {"title": "Second"}, {"title": "Third"}],
+               "acknowledged": [program_wide, {"rule_id": "PC-ROLE-001", "reason": "Only for First", "subject": "/peers/0"},
+                                {"rule_id": "PC-ROLE-002", "reason": "Only for Third", "subject": "/peers/2"}]}
+    profile.pop("dont_know", None)
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(profile)}).text
+    page = submit(client, page, action="goto:peers").text
+    page = submit(client, page, action="remove_peer:0").text
+    kept = state(page)
+    assert [p["title"] for p in kept["peers"]] == ["Second", "Third"]
+    assert kept["acknowledged"] == [program_wide, {"rule_id": "PC-ROLE-002", "reason": "Only for Third", "subject": "/peers/1"}]
+    assert not left_out(page)  # nothing was invalid, so nothing was left out
+
+
+def test_the_form_gives_each_peer_an_id_it_never_gives_again(client):
+    page = client.get("/ui").text
+    page = submit(client, page, {"/program/name": "P", "/program/state": "OH"}, action="goto:peers").text
+    page = submit(client, page, {"/peers/0/title": "First"}, action="add_peer").text
+    page = submit(client, page, {"/peers/1/title": "Second"}, action="add_peer").text
+    assert [p.get("id") for p in state(page)["peers"]] == ["peer-1", "peer-2", "peer-3"]
+    page = submit(client, page, {"/peers/2/title": "Third"}, action="remove_peer:2").text
+    page = submit(client, page, action="add_peer").text  # the removed peer's id is not given again
+    assert [p.get("id") for p in state(page)["peers"]] == ["peer-1", "peer-2", "peer-4"]
+    assert "Peer 1: First</legend>" in page and "(peer-" not in page  # an id that repeats the number is not shown
+    download = submit(client, page, {"/peers/2/title": "Fourth"}, action="", path="/ui/download").json()
+    assert [p["id"] for p in download["peers"]] == ["peer-1", "peer-2", "peer-4"]
+    # a continued file's peers keep their ids; those without one get one that no other peer has
+    token = dict(guided_form(page))["csrf_token"]
+    sent = {**BASE_PROFILE, "peers": [{"title": "A", "id": "peer-7"}, {"title": "B"}, {"title": "C", "id": "lead"}]}
+    continued = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(sent)}).text
+    assert [p["id"] for p in state(continued)["peers"]] == ["peer-7", "peer-8", "lead"]
+    assert not left_out(continued)
+
+
+@pytest.mark.parametrize("store_profiles", [False, True], ids=["profiles-not-kept", "profiles-kept"])
+def test_removing_peer_1_does_not_make_peer_2s_findings_look_resolved_and_new(make_client, store_profiles):
+    client = make_client(decision_log_store_profiles=store_profiles)
+    token = dict(guided_form(client.get("/ui").text))["csrf_token"]
+    from api.routes.pages import example_text
+
+    example = json.loads(example_text())  # a program with risks of each peer
+    profile = {**example, "peers": [{k: v for k, v in peer.items() if k != "id"} for peer in example["peers"]]}
+    page = client.post("/ui/continue", data={"csrf_token": token, "profile_json": json.dumps(profile)}).text
+    page = submit(client, page, action="goto:review").text
+    before = client.get(re.search(r'href="/ui/decisions/([0-9a-f-]{36})" id="report-link"', page).group(1).join(
+        ["/v1/evaluations/", ""])).json()
+    page = submit(client, page, action="goto:peers").text
+    page = submit(client, page, action="remove_peer:0").text
+    page = submit(client, page, action="goto:review").text
+    after = client.get(re.search(r'href="/ui/decisions/([0-9a-f-]{36})" id="report-link"', page).group(1).join(
+        ["/v1/evaluations/", ""])).json()
+    second_before = {f["finding_id"] for f in before["findings"] if f["subject"]["peer_index"] == 1}
+    first_after = {f["finding_id"] for f in after["findings"] if f["subject"]["peer_index"] == 0}
+    assert second_before and second_before == first_after  # the same peer's findings, matched as the same
+    assert None not in second_before
+    compared = client.get(htmllib.unescape(re.search(r'href="([^"]+)" id="compare-link"', page).group(1)))
+    assert compared.status_code == 200
 
 
 def test_tampered_state_is_revalidated_not_trusted(client):
@@ -445,9 +528,39 @@ def test_a_step_sent_with_an_expired_token_comes_back_with_its_answers(client):
 
 
 def test_an_expired_form_elsewhere_is_a_page_in_plain_words(client):
-    response = client.post("/ui/evaluate", data={"profile_json": "{}", "csrf_token": "stale"})
+    response = client.post("/ui/download", data={"state": "{}", "csrf_token": "stale"})
     assert response.status_code == 403 and response.headers["content-type"].startswith("text/html")
     assert "The form had expired" in error_page_text(response)
+
+
+@pytest.mark.parametrize("path", ["/ui/evaluate", "/ui/continue"])
+def test_a_pasted_profile_sent_with_an_expired_token_comes_back_to_be_sent_again(make_client, monkeypatch, path):
+    client = make_client()
+    page = client.get("/ui").text
+    evaluator, evaluated = client.app.state.service.evaluator, []
+    evaluate = evaluator.evaluate
+    monkeypatch.setattr(evaluator, "evaluate", lambda *a, **k: evaluated.append(1) or evaluate(*a, **k))
+    pasted = json.dumps({**BASE_PROFILE, "program": {**BASE_PROFILE["program"], "name": "Harbor <Peer> Program"}}, indent=2)
+    client.cookies.clear()  # the browser session ended (or the token expired) while the page was open
+    refused = client.post(path, data={"csrf_token": dict(guided_form(page))["csrf_token"], "profile_json": pasted})
+    assert refused.status_code == 403 and "not read yet: nothing was evaluated or stored" in refused.text
+    box = re.search(r'<textarea id="profile_json"[^>]*>(.*?)</textarea>', refused.text, flags=re.S)
+    assert htmllib.unescape(box.group(1)) == pasted  # what was pasted, shown again (escaped)
+    token = CSRF.search(refused.text).group(1)
+    assert token != dict(guided_form(page))["csrf_token"]
+    assert 'id="findings"' not in refused.text and "Harbor &lt;Peer&gt; Program" not in refused.text.split("<textarea")[0]
+    assert evaluated == []  # nothing read, evaluated or recorded
+    again = client.post(path, data={"csrf_token": token, "profile_json": htmllib.unescape(box.group(1))})
+    assert again.status_code == 200 and "Harbor &lt;Peer&gt; Program" in again.text and evaluated  # the spy sees it
+    # a file is not shown again: it is to be chosen again
+    client.cookies.clear()
+    with_file = client.post(path, data={"csrf_token": token},
+                            files={"profile_file": ("p.json", pasted.encode(), "application/json")})
+    assert with_file.status_code == 403 and "Choose the file again" in with_file.text
+    assert "Harbor" not in with_file.text
+    # from another site: refused outright, nothing shown
+    other = client.post(path, data={"csrf_token": token, "profile_json": pasted}, headers={"origin": "https://elsewhere.example"})
+    assert other.status_code == 403 and "Harbor" not in other.text and "Form refused" in other.text
 
 
 def test_the_findings_panel_names_the_peer_whose_title_is_missing(client):

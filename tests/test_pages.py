@@ -116,6 +116,21 @@ def test_page_shows_problems_with_422(client, text, expected):
     assert 'name="profile_json"' in response.text  # the user's text comes back to be fixed
 
 
+def test_a_missing_schema_version_suggests_the_current_one_on_the_page_and_in_the_api(client):
+    from engine.profile import SCHEMA_VERSION
+
+    profile = {k: v for k, v in BASE_PROFILE.items() if k != "schema_version"}
+    want = f'Write "schema_version": "{SCHEMA_VERSION}", the current version'
+    page = page_post(client, data={"profile_json": json.dumps(profile)})
+    assert page.status_code == 422 and want.replace('"', "&#34;") in page.text
+    assert "Profile (JSON or YAML)</label>" in page.text and ".yaml" in re.search(r'<input type="file"[^>]+>', page.text).group(0)
+    api = client.post("/v1/evaluations", json=profile).json()
+    assert [e["fix"] for e in api["errors"] if e["pointer"] == "/schema_version"] == [
+        f'{want} (an older one limits the profile to its fields).']
+    wrong = client.post("/v1/evaluations", json={**profile, "schema_version": "2.0"}).json()
+    assert f'The current version is "{SCHEMA_VERSION}".' in wrong["errors"][0]["fix"]
+
+
 def test_page_rejects_oversized_uploads(client):
     from api.routes.pages import MAX_UPLOAD_BYTES
 

@@ -184,7 +184,8 @@ def test_a_ta_provider_completes_a_two_peer_review_without_json(page, base_url):
     weights["peers step (two peers)"] = len(refused.body())
     posts += 1
     assert one_h1(page) == "The peers"
-    assert page.locator("fieldset#peer-2 legend").first.inner_text() == "Peer 2"  # nothing saved from a refused post
+    # nothing saved from a refused post, but the heading names the peer as its field does: as typed
+    assert page.locator("fieldset#peer-2 legend").first.inner_text() == "Peer 2: Peer Navigator"
     summary = page.locator(".error-summary")
     assert "Peer 2 › Active caseload: enter a number, like 12" in summary.inner_text()
     caseload = page.locator("#f-peers-1-active_caseload")

@@ -214,8 +214,9 @@ def build_step(interview: Interview, state: FormState, step: str, *, skip: froze
             title = f"/peers/{index}/title"
             open_here = [q.pointer for q in ranked if q.peer == index + 1 and q.pointer != title and q.pointer not in skip]
             answered = [p for _, i, p in catalog.instances(count) if i == index and p != title and has_answer(p)]
+            typed = posted.get(title) if posted is not None else None  # after a refused post: what was sent
             block = PeerBlock(index=index, name=peer_name(index + 1),
-                              title=str(answer_at(state.doc, title) or ""),
+                              title=typed[0].strip() if typed else str(answer_at(state.doc, title) or ""),
                               fields=[draw(title)] + [draw(p) for p in open_here], answered=[draw(p) for p in answered])
             view.peers.append(block)
             view.shown += [f.pointer for f in block.fields + block.answered]

@@ -23,6 +23,8 @@ from engine.questions.models import DraftProblem
 MAX_STATE_BYTES = 1_000_000  # as for an uploaded profile
 MAX_FORM_PEERS = 30  # peers the form lists on one page; a larger program is uploaded as a file
 _PEER_POINTER = re.compile(r"/peers/(\d+)(/.*)?")
+_FORM_PEER_ID = re.compile(r"peer-([1-9][0-9]{0,5})")
+MAX_PEER_NUMBER = 999_999  # the highest n of a peer-<n> id the form gives or reads back
 
 
 @dataclass(frozen=True)
@@ -96,6 +98,33 @@ def mark_dont_know(doc: dict[str, Any], pointer: str, unknown: bool) -> None:
         doc.pop("dont_know", None)
 
 
+def given_ids(text: str | None) -> int:
+    """The form's count of the peer ids it has given (its hidden ``peer_ids`` field; 0 when absent or
+    not a number)."""
+    text = (text or "").strip()
+    return min(int(text), MAX_PEER_NUMBER) if text.isdigit() and len(text) <= 6 else 0
+
+
+def name_peers(doc: dict[str, Any], given: int = 0) -> int:
+    """Give each peer without an id a stable one, ``peer-<n>``, so that findings follow the peer and
+    not its place in the list: a before/after comparison matches findings by peer id, and without
+    one by position — removing Peer 1 would make Peer 2's findings look resolved and new. ``n``
+    counts on from ``given`` (the ids this form gave before, removed peers' too) and from every
+    ``peer-<n>`` the profile holds, so an id is never used twice nor given again after its peer
+    is removed. Returns the new count."""
+    peers = doc.get("peers")
+    if not isinstance(peers, list):
+        return given
+    numbers = [int(m.group(1)) for p in peers if isinstance(p, dict) and isinstance(p.get("id"), str)
+               and (m := _FORM_PEER_ID.fullmatch(p["id"]))]
+    top = max([given, *numbers])
+    for peer in peers:
+        if isinstance(peer, dict) and not peer.get("id") and top < MAX_PEER_NUMBER:
+            top += 1
+            peer["id"] = f"peer-{top}"
+    return top
+
+
 def add_peer(doc: dict[str, Any]) -> bool:
     """One more (empty) peer; False when the form already lists as many as it shows."""
     peers = doc.setdefault("peers", [])
@@ -106,21 +135,43 @@ def add_peer(doc: dict[str, Any]) -> bool:
 
 
 def remove_peer(doc: dict[str, Any], index: int) -> None:
-    """Take a peer out, and with it its "don't know" answers; later peers' answers move up one."""
+    """Take a peer out, and with it its "don't know" answers and the risks acknowledged for it
+    alone; later peers' answers and acknowledgements move up one, so each stays with its peer."""
     peers = doc.get("peers") or []
     if not 0 <= index < len(peers):
         return
     del peers[index]
     kept = []
     for pointer in doc.get("dont_know") or []:
-        match = _PEER_POINTER.fullmatch(pointer)
-        if match is None:
-            kept.append(pointer)
-            continue
-        at = int(match.group(1))
-        if at == index:
-            continue
-        kept.append(f"/peers/{at - 1 if at > index else at}{match.group(2) or ''}")
+        moved = _moved(pointer, index)
+        if moved is not None:
+            kept.append(moved)
     doc["dont_know"] = kept
     if not kept:
         doc.pop("dont_know")
+    acknowledged = doc.get("acknowledged")
+    if isinstance(acknowledged, list):
+        still = []
+        for ack in acknowledged:
+            subject = ack.get("subject") if isinstance(ack, dict) else None
+            if isinstance(subject, str) and subject:
+                moved = _moved(subject, index)
+                if moved is None:
+                    continue  # acknowledged for the peer taken out
+                ack = {**ack, "subject": moved}
+            still.append(ack)
+        doc["acknowledged"] = still
+        if not still:
+            doc.pop("acknowledged")
+
+
+def _moved(pointer: str, removed: int) -> str | None:
+    """A pointer once peer ``removed`` is taken out: None when it is about that peer, one peer up
+    when about a later one, as it was otherwise."""
+    match = _PEER_POINTER.fullmatch(pointer)
+    if match is None:
+        return pointer
+    at = int(match.group(1))
+    if at == removed:
+        return None
+    return f"/peers/{at - 1 if at > removed else at}{match.group(2) or ''}"

@@ -30,11 +30,11 @@ from api import stored
 from api.deps import Service, get_service
 from api.guided import REVIEW, FormState, build_step, decode, encode, read_answers, read_state, so_far, steps, still_needed
 from api.guided.form import TITLES
-from api.guided.state import MAX_FORM_PEERS, add_peer, remove_peer
+from api.guided.state import MAX_FORM_PEERS, add_peer, given_ids, name_peers, remove_peer
 from api.logs import log
 from api.recording import record
 from api.routes.evaluations import UUID_PATTERN
-from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, empty_submission, example_text
+from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, empty_submission, example_text, expired_notice, keep_pasted
 from api.session import CSRF_FIELD, CsrfRefused, PageSession, page_session, sessions
 from engine import Decision
 from engine.comparison import compare
@@ -65,7 +65,7 @@ def _form_lists(form: FormData) -> dict[str, list[str]]:
 def _render(request: Request, session: PageSession, service: Service, state: FormState, step: str, *,
             status: int = 200, seen: frozenset[str] = frozenset(), posted: dict[str, list[str]] | None = None,
             errors: dict[str, str] | None = None, evaluated: str = "", review: dict[str, Any] | None = None,
-            notice: str = "") -> HTMLResponse:
+            notice: str = "", peer_ids: int = 0, paste_text: str | None = None) -> HTMLResponse:
     interview = _interview(service)
     view = build_step(interview, state, step, skip=seen, posted=posted, errors=errors)
     progress = interview.next(state.doc, limit=1).progress
@@ -76,6 +76,7 @@ def _render(request: Request, session: PageSession, service: Service, state: For
         view=view, review=review, progress=progress, state_json=encode(state), problems=state.problems,
         steps=[(s, TITLES[s]) for s in steps(interview)], TITLES=TITLES, evaluated=evaluated, seen=sorted(seen),
         peers=len(state.peers), max_peers=MAX_FORM_PEERS, notice=notice, still_needed=still_needed(state),
+        peer_ids=peer_ids, paste_text=paste_text,
         csrf_token=sessions(request).csrf_token(session), root=root, example=example_text(),
         stores_profiles=service.settings.decision_log_store_profiles, has_log=service.decision_log is not None,
         sign_out=f"{root}/ui/sign-out" if session.signed_in else None,
@@ -97,7 +98,10 @@ async def _form(request: Request, session: PageSession, files: int = 0) -> FormD
     try:
         sessions(request).check_csrf(request, session, form.get(CSRF_FIELD))
     except CsrfRefused as exc:
-        exc.form = _form_lists(form)  # what was sent, for the sender's own page to show again
+        if files:
+            keep_pasted(exc, form)  # the pasted text, not a file
+        else:
+            exc.form = _form_lists(form)  # what was sent, for the sender's own page to show again
         await form.close()
         raise
     return form
@@ -127,15 +131,17 @@ async def ui_step(request: Request, service: Service = Depends(get_service),
 
 
 def _step(request: Request, session: PageSession, service: Service,
-          fields: dict[str, list[str]]) -> HTMLResponse | tuple[FormState, str]:
+          fields: dict[str, list[str]]) -> HTMLResponse | tuple[FormState, str, int]:
     """Save the step's answers and answer with the page the button asks for — or, for the review,
-    the profile to evaluate and the previous evaluation (``decision_id digest``)."""
+    the profile to evaluate, the previous evaluation (``decision_id digest``) and the count of
+    peer ids given."""
     order = steps(_interview(service))
     step = _one(fields, "step")
     step = step if step in order else order[0]
     raw, carried = decode(_one(fields, "state"))
     state = read_state(raw, service.evaluator.questions, carried)
     evaluated = _one(fields, "evaluated")
+    given = given_ids(_one(fields, "peer_ids"))
     shown = fields.get("shown", [])
     seen_before = frozenset(fields.get("seen", []))  # shown earlier on this visit of the step, left blank
     seen = seen_before | frozenset(shown)
@@ -149,7 +155,7 @@ def _step(request: Request, session: PageSession, service: Service,
     if errors:
         log.info("guided_step", step=step, errors=len(errors))
         return _render(request, session, service, state, step, status=422, seen=seen_before, posted=fields,
-                       errors=errors, evaluated=evaluated)
+                       errors=errors, evaluated=evaluated, peer_ids=given)
     doc = updated.doc
     target, notice = step, ""
     if action.startswith("remove_peer:") and action[12:].isdigit():
@@ -159,6 +165,7 @@ def _step(request: Request, session: PageSession, service: Service,
         if not add_peer(doc):
             notice = f"The form lists at most {MAX_FORM_PEERS} peers: for a larger program, upload a profile file."
         target, seen = "peers", frozenset()
+    given = name_peers(doc, given)  # a peer just listed, added or read from a file: its own id
     state = read_state(doc, service.evaluator.questions, list(state.problems))  # what was left out, still said
     if action == "back":
         target, seen = order[max(0, order.index(step) - 1)], frozenset()
@@ -170,8 +177,9 @@ def _step(request: Request, session: PageSession, service: Service,
             target, seen = order[min(len(order) - 1, order.index(step) + 1)], frozenset()
     log.info("guided_step", step=step, to=target, peers=len(state.peers), answered_fields=len(shown))
     if target == REVIEW:
-        return state, evaluated
-    return _render(request, session, service, state, target, seen=seen, evaluated=evaluated, notice=notice)
+        return state, evaluated, given
+    return _render(request, session, service, state, target, seen=seen, evaluated=evaluated, notice=notice,
+                   peer_ids=given)
 
 
 def _refused_step(request: Request, session: PageSession, service: Service,
@@ -186,7 +194,7 @@ def _refused_step(request: Request, session: PageSession, service: Service,
     state = read_state(raw, service.evaluator.questions, carried)
     log.info("guided_step", step=step, refused="csrf")
     return _render(request, session, service, state, step, status=403, seen=frozenset(fields.get("seen", [])),
-                   posted=fields, evaluated=_one(fields, "evaluated"),
+                   posted=fields, evaluated=_one(fields, "evaluated"), peer_ids=given_ids(_one(fields, "peer_ids")),
                    notice="This page had been open too long, so your answers were not saved yet. They are shown "
                           "again below: check them and press the button again.")
 
@@ -215,7 +223,7 @@ def _draft_error(service: Service, pointer: str, detail: str) -> str:
 
 
 async def _review(request: Request, session: PageSession, service: Service, state: FormState,
-                  evaluated: str) -> HTMLResponse:
+                  evaluated: str, peer_ids: int) -> HTMLResponse:
     """Evaluate the profile so far, record the decision, show the report with its links."""
     missing = state.draft.unanswered_required
     if missing:
@@ -227,7 +235,8 @@ async def _review(request: Request, session: PageSession, service: Service, stat
                 key = pointer if pointer != "/peers" else "/peers/0/title"
                 errors[key] = _draft_error(service, key, "needed for any review: answer it first")
         errors = {k: v for k, v in errors.items() if k.startswith(f"/{first}")}
-        return await run_in_threadpool(_render, request, session, service, state, first, status=422, errors=errors, evaluated=evaluated)
+        return await run_in_threadpool(_render, request, session, service, state, first, status=422, errors=errors,
+                                       evaluated=evaluated, peer_ids=peer_ids)
 
     def evaluate() -> tuple[Decision, Any, bool]:
         decision = service.evaluator.evaluate(state.draft.profile)
@@ -246,7 +255,7 @@ async def _review(request: Request, session: PageSession, service: Service, stat
              ruleset_version=decision.ruleset_version, status=decision.summary.status,
              findings=decision.summary.findings, needs_information=decision.summary.needs_information)
     return await run_in_threadpool(_render, request, session, service, state, REVIEW, review=review,
-                   evaluated=f"{decision.decision_id} {decision.profile_digest}")
+                   evaluated=f"{decision.decision_id} {decision.profile_digest}", peer_ids=peer_ids)
 
 
 def _is_id(text: str) -> bool:
@@ -261,7 +270,15 @@ async def ui_continue(request: Request, service: Service = Depends(get_service),
     """A profile file (uploaded or pasted; JSON or YAML; complete or not) continued in the form, at
     the step of its most valuable open question."""
     _may_evaluate(session)
-    form = await _form(request, session, files=1)
+    try:
+        form = await _form(request, session, files=1)
+    except CsrfRefused as exc:
+        if not exc.same_site:
+            raise
+        log.info("guided_continue", refused="csrf")  # nothing read or kept: the text comes back to be sent again
+        return await run_in_threadpool(_render, request, session, service, read_state({}, service.evaluator.questions),
+                                       "program", status=403, notice=expired_notice(exc),
+                                       paste_text=(exc.form.get("profile_json") or [""])[0])
     try:
         upload = form.get("profile_file")
         name = None
@@ -291,13 +308,23 @@ async def ui_continue(request: Request, service: Service = Depends(get_service),
                               f"{first.fix or ''}".strip())
     if isinstance(doc, dict) and isinstance(doc.get("profile"), dict):
         doc = doc["profile"]  # a fixture file: the profile under "profile"
-    state = await run_in_threadpool(read_state, doc, service.evaluator.questions)
+    state = await run_in_threadpool(_entered, doc, service)
     first = _interview(service).next(state.doc, limit=1).questions
     step = first[0].section if first else REVIEW
     log.info("guided_continue", peers=len(state.peers), problems=len(state.problems))
     if step == REVIEW:
         step = "program"
-    return await run_in_threadpool(_render, request, session, service, state, step)
+    return await run_in_threadpool(_render, request, session, service, state, step, peer_ids=name_peers(state.doc))
+
+
+def _entered(doc: Any, service: Service) -> FormState:
+    """A continued profile as the form's state, each of its peers with an id (``name_peers``); what
+    was left out of it, still said."""
+    state = read_state(doc, service.evaluator.questions)
+    named = dict(state.doc, peers=[dict(p) for p in state.peers])
+    if name_peers(named) and named != state.doc:
+        state = read_state(named, service.evaluator.questions, list(state.problems))
+    return state
 
 
 @router.post("/ui/download", include_in_schema=False)
@@ -310,6 +337,7 @@ async def ui_download(request: Request, service: Service = Depends(get_service),
     state = read_state(raw, service.evaluator.questions, carried)
     doc, errors = read_answers(_interview(service), state, fields.get("shown", []), fields)
     if not errors:  # the answers on the page count too, when they fit
+        name_peers(doc, given_ids(_one(fields, "peer_ids")))
         state = read_state(doc, service.evaluator.questions)
     name = _file_name(state.doc)
     log.info("guided_download", peers=len(state.peers), format=_one(fields, "format") or "json")

@@ -7,7 +7,8 @@
   JavaScript. A file that cannot be read or an invalid profile shows each problem on the page with status 422
   — the field by its label, what is wrong, the fix, and for JSON that cannot be read the line
   with the problem marked — keeping what the user typed. The page is rendered before the
-  decision is recorded, so a page that fails to render leaves nothing stored.
+  decision is recorded, so a page that fails to render leaves nothing stored. Sent with an expired
+  token, the pasted text comes back in its box (403) with a fresh token, unread and unrecorded.
 * ``GET /ui/decisions/{id}`` — the report of a stored decision, for people: what report links in
   CDS cards open (a signed link opens it without a sign-in).
 * ``/ui/sign-in``, ``/ui/sign-out`` — when the server has API keys, the page's sign-in: a session
@@ -48,7 +49,7 @@ from api import stored
 from api.routes.evaluations import UUID_PATTERN
 from engine.validation import InvalidDocument, LoadedProfile, check_rules, read_profile
 from engine.validation import Problem as DocumentProblem
-from api.session import CSRF_FIELD, PageSession, page_session, sessions
+from api.session import CSRF_FIELD, CsrfRefused, PageSession, page_session, sessions
 
 router = APIRouter(tags=["reports"], route_class=IdempotentRoute)
 
@@ -65,6 +66,17 @@ HTML_HEADERS = {
 }
 
 _env = make_environment(ChoiceLoader([FileSystemLoader(HERE / "templates"), report_loader()]))
+
+EXPIRED_PASTE = ("This page had been open too long, so your profile was not read yet: nothing was evaluated or "
+                 "stored. The text you pasted is shown again below; press the button again.")
+EXPIRED_FILE = ("This page had been open too long, so your profile was not read yet: nothing was evaluated or "
+                "stored. Choose the file again and press the button again.")
+
+
+def expired_notice(refused: CsrfRefused) -> str:
+    """What a page says when its form came back with an expired token (what was pasted is shown
+    again; a file has to be chosen again)."""
+    return EXPIRED_FILE if refused.file_sent else EXPIRED_PASTE
 
 
 def example_text() -> str:
@@ -152,7 +164,7 @@ def _stored_report(service: Service, decision_id: str, report_format: str) -> Re
 
 
 def _render(request: Request, session: PageSession, *, profile_text: str, ctx=None,
-            invalid: InvalidDocument | None = None) -> str:
+            invalid: InvalidDocument | None = None, notice: str = "") -> str:
     root = request.scope.get("root_path", "")
     values = template_context(ctx) if ctx is not None else {"ctx": None}
     title = ""
@@ -162,6 +174,7 @@ def _render(request: Request, session: PageSession, *, profile_text: str, ctx=No
                  else f"The profile could not be evaluated: {count} problem{'s' * (count != 1)}")
     return _env.get_template("ui.html.j2").render(
         **values, profile_text=profile_text, problems=invalid.problems if invalid else [], problems_title=title,
+        notice=notice,
         action=f"{root}/ui/evaluate", home=f"{root}/ui", docs=f"{root}/docs",
         stores_profiles=request.app.state.service.settings.decision_log_store_profiles,
         csrf_token=sessions(request).csrf_token(session),
@@ -170,8 +183,8 @@ def _render(request: Request, session: PageSession, *, profile_text: str, ctx=No
 
 
 def _page(request: Request, session: PageSession, *, status: int = 200, profile_text: str, ctx=None,
-          invalid: InvalidDocument | None = None) -> HTMLResponse:
-    html = _render(request, session, profile_text=profile_text, ctx=ctx, invalid=invalid)
+          invalid: InvalidDocument | None = None, notice: str = "") -> HTMLResponse:
+    html = _render(request, session, profile_text=profile_text, ctx=ctx, invalid=invalid, notice=notice)
     return sessions(request).attach(HTMLResponse(html, status_code=status, headers=HTML_HEADERS), session)
 
 
@@ -251,13 +264,17 @@ def _unreadable(detail: str, fix: str) -> InvalidDocument:
 async def _submitted(request: Request, session: PageSession) -> tuple[str | bytes, str | None]:
     """The profile the user sent and the file's name: the uploaded file (bytes) if one was chosen,
     else the text box (no name). Raises InvalidDocument (too large, no form); 403 without this
-    session's CSRF token."""
+    session's CSRF token (CsrfRefused keeps the pasted text, to be shown again)."""
     try:
         form = await request.form(max_files=1, max_fields=4, max_part_size=MAX_UPLOAD_BYTES)
     except Exception:  # noqa: BLE001 - malformed or oversized multipart bodies
         raise _unreadable("could not be read", f"Send a profile of at most {MAX_UPLOAD_BYTES:,} bytes.") from None
     try:
-        sessions(request).check_csrf(request, session, form.get(CSRF_FIELD))
+        try:
+            sessions(request).check_csrf(request, session, form.get(CSRF_FIELD))
+        except CsrfRefused as exc:
+            keep_pasted(exc, form)
+            raise
         upload = form.get("profile_file")
         if isinstance(upload, UploadFile) and upload.filename:
             data = await upload.read(MAX_UPLOAD_BYTES + 1)
@@ -268,6 +285,14 @@ async def _submitted(request: Request, session: PageSession) -> tuple[str | byte
         return (text if isinstance(text, str) else ""), None
     finally:
         await form.close()  # the upload's temporary file, now rather than whenever it is collected
+
+
+def keep_pasted(refused: CsrfRefused, form) -> None:
+    """On a refused form, what its own page may show again: the pasted text (a file's content never)."""
+    text = form.get("profile_json")
+    refused.form = {"profile_json": [text]} if isinstance(text, str) else {}
+    upload = form.get("profile_file")
+    refused.file_sent = isinstance(upload, UploadFile) and bool(upload.filename)
 
 
 def _shown(data: str | bytes) -> str:
@@ -317,6 +342,12 @@ async def ui_evaluate(request: Request, service: Service = Depends(get_service),
         data, name = await _submitted(request, session)
     except InvalidDocument as exc:
         invalid: InvalidDocument | None = exc
+    except CsrfRefused as exc:
+        if not exc.same_site:
+            raise
+        log.info("report_refused", via="ui", refused="csrf")  # nothing read, evaluated or recorded
+        return _page(request, session, status=403, profile_text=(exc.form.get("profile_json") or [""])[0],
+                     notice=expired_notice(exc))
     else:
         loaded, invalid = await validate_off_loop(len(data), _read, data, name, service.ruleset)
     if invalid is not None:

@@ -12,7 +12,7 @@ Reading it never fails:
 * a value the schema rejects is a *problem* (JSON pointer into the draft; the field by its label
   and position, what is wrong and the fix, worded by engine/validation.py as for
   ``POST /v1/evaluations``); the value is left out and its question is asked again. Problems
-  never quote the value;
+  never quote the value; an invalid acknowledgement is left out on its own, the others kept;
 * ``dont_know`` entries that name no question, a peer not listed, or a field that has an answer
   are problems too, and are left out (the answer stands).
 
@@ -86,6 +86,7 @@ def read_draft(data: Any, catalog: QuestionCatalog) -> Draft:
                 said = describe(err, _PROFILE)
                 problems.append(DraftProblem(pointer=said.pointer, field=said.field, detail=said.detail, fix=said.fix))
                 dropped = _drop(doc, err["loc"]) or dropped
+            _compact(doc)
             if not dropped:  # an error no value can be blamed for: read nothing but the stand-ins
                 doc = {}
     if profile is None:
@@ -106,6 +107,8 @@ def _copy(data: dict[str, Any]) -> dict[str, Any]:
     for key in SECTIONS:
         if isinstance(doc.get(key), dict):
             doc[key] = dict(doc[key])
+    if isinstance(doc.get("acknowledged"), list):
+        doc["acknowledged"] = list(doc["acknowledged"])
     if isinstance(doc.get("peers"), list):
         doc["peers"] = [dict(p) if isinstance(p, dict) else p for p in doc["peers"]]
         for peer in doc["peers"]:
@@ -164,14 +167,23 @@ def _stand_ins(doc: dict[str, Any]) -> tuple[dict[str, Any], list[str], bool]:
 
 def _drop(doc: dict[str, Any], loc: tuple[Any, ...]) -> bool:
     """Leave out the answer an error is about: the field (a list as a whole: a list with a bad item
-    is not the answer given). True when something was left out."""
+    is not the answer given), except that an invalid acknowledgement is left out alone — the
+    others, each with its own reason, stand. True when something was left out."""
     if not loc or loc[0] not in doc:
         return False
     top = loc[0]
+    container = doc[top]
+    if top == "acknowledged" and len(loc) > 1 and isinstance(container, list):
+        # one acknowledgement is left out, not the others: marked now, taken out once every error
+        # of the round is read (the errors' positions are those of the list as sent)
+        at = loc[1]
+        if not isinstance(at, int) or not 0 <= at < len(container) or container[at] is _LEFT_OUT:
+            return False
+        container[at] = _LEFT_OUT
+        return True
     if len(loc) == 1 or top in ("acknowledged", "schema_version"):
         del doc[top]
         return True
-    container = doc[top]
     if top == "peers" and isinstance(container, list) and isinstance(loc[1], int) and loc[1] < len(container):
         peer = container[loc[1]]
         if len(loc) == 2 or not isinstance(peer, dict):
@@ -188,7 +200,19 @@ def _drop(doc: dict[str, Any], loc: tuple[Any, ...]) -> bool:
     return True
 
 
+def _compact(doc: dict[str, Any]) -> None:
+    """The acknowledgements left out this round taken out of the list (an emptied list is no answer)."""
+    acknowledged = doc.get("acknowledged")
+    if isinstance(acknowledged, list) and any(item is _LEFT_OUT for item in acknowledged):
+        kept = [item for item in acknowledged if item is not _LEFT_OUT]
+        if kept:
+            doc["acknowledged"] = kept
+        else:
+            del doc["acknowledged"]
+
+
 _NOTHING = object()
+_LEFT_OUT = object()
 
 
 _PROFILE = root(Profile)
