@@ -27,7 +27,7 @@ from typing import Any, Iterable
 
 from pydantic import BaseModel, ValidationError
 
-from engine.fields import Node, Place, field_homes, place, root
+from engine.fields import Node, Place, activity_labels, field_homes, place, root
 from engine.jsontext import InvalidJSON, TextProblem, decode, escape
 from engine.jsontext import loads as parse_json
 from engine.yamltext import InvalidYAML, looks_like_yaml
@@ -359,6 +359,9 @@ def _vocabulary_fix(value: Any, node: Node) -> str | None:
         return f"Use one of: {_either([_code(c, label) for c, label in options.items()])}."
     if aliases:
         return "Use the two-letter USPS code, such as OH for Ohio or DC for the District of Columbia."
+    if set(options) <= set(activity_labels()):
+        return (f"It is none of the tool kit's {len(options)} activities, nor close to one: choose the activity "
+                "by its wording (GET /v1/activities lists each code with it).")
     return f"Use one of the {len(options)} codes listed in the profile schema (GET /v1/schema/profile)."
 
 

@@ -238,3 +238,11 @@ def test_parameters_get_the_same_words_and_fixes_as_fields(client, url, wording)
     assert problem["status"] == 422 and wording in problem["detail"]
     assert "Input should be" not in json.dumps(problem)  # never the validator's own English
     assert len(json.dumps(problem)) < 1200  # a suggestion, not the list of 56 codes
+
+
+def test_a_duty_close_to_no_activity_points_to_the_activities_by_their_wording(client):
+    problem = client.post("/v1/evaluations", json=variant({"/peers/0/duties": ["qqqqzzzz"]})).json()
+    (error,) = problem["errors"]
+    assert error["field"] == "Peer 1 › Duties (item 1)"
+    assert "none of the tool kit's 56 activities" in error["fix"] and "GET /v1/activities" in error["fix"]
+    assert "schema" not in error["fix"]  # not the list of codes in the profile schema
