@@ -24,7 +24,7 @@ import yaml
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import FormData
 
 from api import stored
 from api.deps import Service, get_service
@@ -34,7 +34,7 @@ from api.guided.state import MAX_FORM_PEERS, add_peer, given_ids, name_peers, re
 from api.logs import log
 from api.recording import record
 from api.routes.evaluations import UUID_PATTERN
-from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, empty_submission, example_text, expired_notice, keep_pasted
+from api.routes.pages import HTML_HEADERS, MAX_UPLOAD_BYTES, _env, empty_submission, example_text, expired_notice, keep_pasted, upload_or_paste
 from api.session import CSRF_FIELD, CsrfRefused, PageSession, page_session, sessions
 from engine import Decision
 from engine.comparison import compare
@@ -280,14 +280,7 @@ async def ui_continue(request: Request, service: Service = Depends(get_service),
                                        "program", status=403, notice=expired_notice(exc),
                                        paste_text=(exc.form.get("profile_json") or [""])[0])
     try:
-        upload = form.get("profile_file")
-        name = None
-        if isinstance(upload, UploadFile) and upload.filename:
-            data: str | bytes = await upload.read(MAX_UPLOAD_BYTES + 1)
-            name = upload.filename
-        else:
-            text = form.get("profile_json")
-            data = text if isinstance(text, str) else ""
+        data, name = await upload_or_paste(form)
     finally:
         await form.close()  # the upload's temporary file, now
     empty = read_state({}, service.evaluator.questions)

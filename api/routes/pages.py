@@ -275,16 +275,22 @@ async def _submitted(request: Request, session: PageSession) -> tuple[str | byte
         except CsrfRefused as exc:
             keep_pasted(exc, form)
             raise
-        upload = form.get("profile_file")
-        if isinstance(upload, UploadFile) and upload.filename:
-            data = await upload.read(MAX_UPLOAD_BYTES + 1)
-            if len(data) > MAX_UPLOAD_BYTES:
-                raise _unreadable(f"holds a file larger than {MAX_UPLOAD_BYTES:,} bytes", "Upload a single profile.")
-            return data, upload.filename
-        text = form.get("profile_json")
-        return (text if isinstance(text, str) else ""), None
+        data, name = await upload_or_paste(form)
+        if name is not None and len(data) > MAX_UPLOAD_BYTES:
+            raise _unreadable(f"holds a file larger than {MAX_UPLOAD_BYTES:,} bytes", "Upload a single profile.")
+        return data, name
     finally:
         await form.close()  # the upload's temporary file, now rather than whenever it is collected
+
+
+async def upload_or_paste(form) -> tuple[str | bytes, str | None]:
+    """The profile a page's form sent and the file's name: the chosen file's bytes (read to one byte
+    past MAX_UPLOAD_BYTES, so that a larger file shows as such), else the text box's text and no name."""
+    upload = form.get("profile_file")
+    if isinstance(upload, UploadFile) and upload.filename:
+        return await upload.read(MAX_UPLOAD_BYTES + 1), upload.filename
+    text = form.get("profile_json")
+    return (text if isinstance(text, str) else ""), None
 
 
 def keep_pasted(refused: CsrfRefused, form) -> None:
