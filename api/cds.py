@@ -58,8 +58,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from engine import Decision, Finding, Profile, Ruleset
 from engine.evaluate import CitationOut
-from engine.questions import heading, peer_name, why
+from engine.questions import heading, why
 from report.evidence import EvidenceLine, evidence_lines
+from report.format import subject_name
 from report.markdown import md as _md  # inline text: Markdown escaped, line breaks made spaces
 
 SERVICE_ID = "peercheck-program-review"
@@ -299,10 +300,7 @@ def _questions_card(decision: Decision) -> Card:
 
 
 def _who(finding: Finding) -> str:
-    subject = finding.subject
-    if subject.kind == "program":
-        return ""
-    return f" — {peer_name(subject.peer_index + 1, subject.peer_id)}"
+    return "" if finding.subject.kind == "program" else f" — {subject_name(finding.subject)}"
 
 
 def _clip(text: str) -> str:

@@ -18,11 +18,11 @@ from typing import Sequence
 from engine import Decision, Finding, Profile, Ruleset
 from engine.audit import ACKNOWLEDGED_WITHOUT_REASON
 from engine.evaluate import CitationOut, NeedsInformation, RuleOutcome, Subject
-from engine.questions import OpenQuestion, heading, peer_name, why
+from engine.questions import OpenQuestion, heading, why
 from engine.spec import FiveP
 from engine.questions.catalog import catalog_for
 from report.evidence import EvidenceLine, evidence_lines, place, who
-from report.format import FIVE_P_LABELS, SEVERITIES, SEVERITY_LABELS, dont_know, humanise, questions_text, value_text
+from report.format import FIVE_P_LABELS, SEVERITIES, SEVERITY_LABELS, dont_know, humanise, questions_text, subject_name, value_text
 
 TOP_FINDINGS = 8  # critical and high findings named in the summary
 TOP_QUESTIONS = 5  # questions named in the summary
@@ -279,11 +279,9 @@ def program_view(profile: Profile, ruleset: Ruleset) -> ProgramView:
 def subject_label(subject: Subject, profile: Profile | None) -> str:
     """'Program', or 'Peer 2 (p2) — Peer Recovery Specialist': peers counted from 1, the caller's id in
     brackets, the title only when the profile is known."""
-    if subject.kind == "program":
-        return "Program"
-    index = subject.peer_index or 0
-    name = peer_name(index + 1, subject.peer_id)
-    if profile is not None and index < len(profile.peers):
+    name = subject_name(subject)
+    index = subject.peer_index
+    if subject.kind == "peer" and profile is not None and index is not None and index < len(profile.peers):
         return f"{name} — {profile.peers[index].title}"
     return name
 
