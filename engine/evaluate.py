@@ -26,7 +26,7 @@ from engine.profile import Labelled, Profile, USState
 from engine.questions.catalog import catalog_for
 from engine.questions.draft import value_at
 from engine.questions.models import OpenQuestion
-from engine.questions.ranking import Ranker, peer_name
+from engine.questions.ranking import Ranker, shown_id
 from engine.ruleset import LABELLED_LISTS, CompiledRule, Ruleset
 from engine.spec import SEVERITY_RANK, FiveP, Severity
 
@@ -661,9 +661,8 @@ def _peer_label(fact: dict[str, Any], subject: Subject) -> str:
     if subject.kind != "peer":
         return "the program"
     number = subject.peer_index + 1
-    if subject.peer_id:
-        return f"Peer {number} ({subject.peer_id}, {fact['peer_title']})"
-    return f"{peer_name(number)} ({fact['peer_title']})"
+    shown = shown_id(number, subject.peer_id)
+    return f"Peer {number} ({shown + ', ' if shown else ''}{fact['peer_title']})"
 
 
 _SINGLE_SOURCE = {n for n, f in VOCABULARY.items() if len(f.sources) == 1 and "*" not in f.sources[0]}

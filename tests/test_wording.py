@@ -162,3 +162,14 @@ def test_code_labels_cover_the_enum_fields_templates_name(ruleset):
     for field in ("host_agency", "supervision_provided_by", "peer_network_contact", "certification", "other_roles",
                   "supervision_frequency", "mandated_pathways", "supervision_functions_missing", "state"):
         assert field in named and field in CODE_LABELS
+
+
+def test_messages_name_a_peer_without_an_id_that_only_repeats_its_number(interpreter):
+    """The guided form numbers its peers peer-1, peer-2…: messages say 'Peer 2 (Peer Recovery
+    Specialist)' as every other output does, and keep a caller's own id ('Peer 2 (peer-b, …)')."""
+    for peer_id, expected in (("peer-2", "Peer 2 (Peer Recovery Specialist)"),
+                              ("peer-b", "Peer 2 (peer-b, Peer Recovery Specialist)")):
+        profile = Profile.model_validate(variant({"/peers/1/id": peer_id, "/peers/1/active_caseload": 25,
+                                                  "/peers/1/title": "Peer Recovery Specialist"}))
+        (finding,) = [f for f in interpreter.evaluate(profile).findings if f.rule_id == "PC-CASELOAD-002"]
+        assert finding.message.startswith(expected + " carries"), finding.message

@@ -214,9 +214,15 @@ def _most_severe_pair(pair: tuple[WaitingRule, Any]) -> tuple[int, str]:
 
 def peer_name(number: int, peer_id: str | None = None) -> str:
     """How a peer is named to people: 'Peer 2', counted from 1; the caller's own id for the peer
-    follows in brackets ('Peer 2 (peer-b)') unless it only repeats the number ('peer-2', as the
-    guided form numbers the peers it lists)."""
-    return f"Peer {number}" + (f" ({peer_id})" if peer_id and peer_id != f"peer-{number}" else "")
+    follows in brackets ('Peer 2 (peer-b)') unless it only repeats the number (``shown_id``)."""
+    shown = shown_id(number, peer_id)
+    return f"Peer {number}" + (f" ({shown})" if shown else "")
+
+
+def shown_id(number: int, peer_id: str | None) -> str | None:
+    """The caller's id for peer ``number`` as people see it beside the number: None when there is
+    none or it only repeats the number ('peer-2', as the guided form numbers the peers it lists)."""
+    return peer_id if peer_id and peer_id != f"peer-{number}" else None
 
 
 def peers_named(numbers: Sequence[int], most: int = 5) -> str:
