@@ -22,7 +22,7 @@ from typing import Any, Mapping
 
 from api.guided.state import MAX_FORM_PEERS, FormState, mark_dont_know
 from engine.questions.draft import answer_at, set_answer
-from engine.questions import Interview, QuestionDef, peer_name, why
+from engine.questions import Interview, Progress, QuestionDef, peer_name, why
 from engine.questions.models import NextQuestion
 
 PAGE_SIZE = 10  # open questions a section step shows at once
@@ -111,6 +111,7 @@ class StepView:
     not_needed: int  # questions of this section whose answer would change nothing now
     shown: list[str]  # every pointer the step's form carries
     peers_not_shown: int = 0  # peers beyond the MAX_FORM_PEERS the peers step lists (a larger uploaded program)
+    progress: Progress | None = None  # how far the whole review has come (the same on every step)
 
     @property
     def errors(self) -> list[Field]:
@@ -194,10 +195,11 @@ def build_step(interview: Interview, state: FormState, step: str, *, skip: froze
     errors = errors or {}
     peers = state.peers
     limit = len(catalog.program_questions) + max(1, len(peers)) * len(catalog.peer_questions) + 1
-    ranked = [q for q in interview.next(state.doc, limit=limit).questions if q.section == step]
+    upcoming = interview.next(state.doc, limit=limit)
+    ranked = [q for q in upcoming.questions if q.section == step]
     by_pointer = {q.pointer: q for q in ranked}
     view = StepView(step=step, title=TITLES[step], number=order.index(step) + 1, total=len(order), fields=[], answered=[],
-                    peers=[], more=0, not_needed=0, shown=[])
+                    peers=[], more=0, not_needed=0, shown=[], progress=upcoming.progress)
 
     def draw(pointer: str) -> Field:
         located = catalog.locate(pointer)

@@ -68,7 +68,7 @@ def _render(request: Request, session: PageSession, service: Service, state: For
             notice: str = "", peer_ids: int = 0, paste_text: str | None = None) -> HTMLResponse:
     interview = _interview(service)
     view = build_step(interview, state, step, skip=seen, posted=posted, errors=errors)
-    progress = interview.next(state.doc, limit=1).progress
+    progress = view.progress  # build_step's own look at the questions: the progress comes with it
     ctx = review["ctx"] if review else so_far(service, state)
     root = request.scope.get("root_path", "")
     html = _env.get_template("guided.html.j2").render(
