@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from engine.questions import peer_name
 from engine.spec import FiveP, Severity
 
 SEVERITIES: tuple[str, ...] = tuple(s.value for s in Severity)  # critical first
@@ -83,8 +84,6 @@ def failing_rules(decision: Any, threshold: str | None) -> list[str]:
 
 def subject_name(subject: Any) -> str:
     """Who a finding is about, as people say it: 'Program', or 'Peer 2 (peer-b)' counted from 1."""
-    from engine.questions import peer_name
-
     if subject.kind == "program" or subject.peer_index is None:
         return "Program"
     return peer_name(subject.peer_index + 1, subject.peer_id)
